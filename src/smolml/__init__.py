@@ -1,0 +1,18 @@
+"""smolml: SmolML's educational machine-learning library, made fast.
+
+The autograd graph runs in a compiled Cython engine (the default) or in a pure-Python
+twin of the same API (`SMOLML_BACKEND=pure`, or `with smolml.use_backend("pure"):`).
+"""
+__version__ = "0.1.0"
+
+from smolml._backend import get_backend, set_backend, use_backend, BACKENDS
+from smolml._grad import no_grad, is_grad_enabled
+from smolml._random import manual_seed
+from smolml.core.value import Value
+from smolml.core.ml_array import MLArray, zeros, ones, randn
+
+__all__ = [
+    "__version__", "BACKENDS", "get_backend", "set_backend", "use_backend",
+    "no_grad", "is_grad_enabled", "manual_seed",
+    "Value", "MLArray", "zeros", "ones", "randn",
+]

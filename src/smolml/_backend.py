@@ -1,0 +1,111 @@
+"""Which backend builds new objects: `engine` (Cython, the default when built) or `pure`.
+
+Each backend is a package exposing the same names (see BACKEND_API). The public
+classes in smolml.core dispatch to the active one; objects remember their own backend,
+so an expression never silently mixes the two.
+"""
+import contextlib
+import contextvars
+import importlib
+import os
+import warnings
+
+BACKENDS = ("engine", "pure")
+BACKEND_API = ("Value", "MLArray", "zeros", "ones", "randn",
+               "set_grad_enabled", "is_grad_enabled")
+BUILD_HINT = ('build it with `pip install -e .` (or `python setup.py build_ext --inplace`) '
+              'from the source tree, or install a prebuilt wheel with `pip install smolml`')
+
+_modules = {}
+_engine_error = None
+
+
+def _load(name):
+    if name not in _modules:
+        _modules[name] = importlib.import_module(f"smolml._{name}")
+    return _modules[name]
+
+
+def _check_name(name):
+    if name not in BACKENDS:
+        raise ValueError(f"unknown backend {name!r}; choose one of {', '.join(BACKENDS)}")
+    return name
+
+
+def engine_available():
+    return _try_engine() is not None
+
+
+def _try_engine():
+    global _engine_error
+    if "engine" in _modules:
+        return _modules["engine"]
+    try:
+        return _load("engine")
+    except ImportError as error:
+        _engine_error = error
+        return None
+
+
+def _initial_backend():
+    requested = os.environ.get("SMOLML_BACKEND", "").strip().lower()
+    if requested:
+        _check_name(requested)
+        if requested == "engine" and _try_engine() is None:
+            raise ImportError(
+                f"SMOLML_BACKEND=engine but the compiled engine is not built "
+                f"({_engine_error}); {BUILD_HINT}")
+        _load(requested)
+        return requested
+    if _try_engine() is not None:
+        return "engine"
+    warnings.warn(
+        f"smolml's compiled engine is not built ({_engine_error}); using the pure-Python "
+        f"backend, which is much slower. To get the engine, {BUILD_HINT}.",
+        RuntimeWarning, stacklevel=3)
+    _load("pure")
+    return "pure"
+
+
+_active = contextvars.ContextVar("smolml_backend", default=_initial_backend())
+
+
+def get_backend():
+    """Name of the active backend: 'engine' or 'pure'."""
+    return _active.get()
+
+
+def set_backend(name):
+    """Switch the active backend for the rest of the program (or this context)."""
+    _check_name(name)
+    if name == "engine" and _try_engine() is None:
+        raise ImportError(f"the compiled engine is not built ({_engine_error}); {BUILD_HINT}")
+    _load(name)
+    _active.set(name)
+
+
+@contextlib.contextmanager
+def use_backend(name):
+    """Run a block with another backend: `with smolml.use_backend("pure"): ...`."""
+    _check_name(name)
+    if name == "engine" and _try_engine() is None:
+        raise ImportError(f"the compiled engine is not built ({_engine_error}); {BUILD_HINT}")
+    _load(name)
+    token = _active.set(name)
+    try:
+        yield name
+    finally:
+        _active.reset(token)
+
+
+def active_module():
+    return _modules[_active.get()]
+
+
+def loaded_modules():
+    return tuple(_modules.values())
+
+
+def backend_of(obj):
+    """'engine' or 'pure' for smolml objects, None for anything else."""
+    return getattr(type(obj), "_smolml_backend", None)
