@@ -1,0 +1,59 @@
+# The engine's graph node: one node per Value or MLArray operation.
+#
+# A node holds its value and gradient in contiguous float64 buffers. A 0-d node (every
+# scalar Value) keeps both inline in the object, so a scalar costs one allocation and
+# no NumPy array. An N-d node keeps them in C-contiguous NumPy arrays, so matmul can
+# hand them to BLAS without copying. Nodes point only to their parents, never back:
+# graphs hold no reference cycles and are freed by reference counting.
+
+cdef enum Op:
+    OP_LEAF = 0                 # made by the user, or history cut by restart()
+    OP_ADD = 1                  # codes 1..14 are the elementwise ops of kernels.pxd
+    OP_SUB = 2
+    OP_MUL = 3
+    OP_DIV = 4
+    OP_POW = 5
+    OP_NEG = 6
+    OP_EXP = 7
+    OP_LOG = 8
+    OP_SQRT = 9
+    OP_ABS = 10
+    OP_RELU = 11
+    OP_TANH = 12
+    OP_SIGMOID = 13
+    OP_CLIP = 14
+    OP_SUM = 15
+    OP_MEAN = 16
+    OP_MAX = 17
+    OP_MIN = 18
+    OP_MATMUL = 19
+    OP_TRANSPOSE = 20
+    OP_RESHAPE = 21
+    OP_INDEX = 22
+    OP_STACK = 23               # an MLArray built from Values and MLArrays
+    OP_COPY = 24                # MLArray(x) of a Value or MLArray: same numbers, new node
+    OP_ELEMENT = 25             # a Value handle onto one element of an MLArray
+    OP_COUNT = 26
+
+
+cdef class Node:
+    cdef double* value_ptr      # the node's numbers: &inline_value or value_array's data
+    cdef double* grad_ptr       # d(output)/d(node), same layout; NULL until first needed
+    cdef double inline_value    # storage of a 0-d node
+    cdef double inline_grad     # storage of a 0-d node's gradient
+    cdef object value_array     # ndarray owning value_ptr (N-d nodes), else None
+    cdef object grad_array      # ndarray owning grad_ptr (N-d nodes), else None
+    cdef Py_ssize_t numel       # number of elements
+    cdef readonly tuple shape   # the shape, () for 0-d
+    cdef int op                 # an Op code: selects the backward rule in the op table
+    cdef tuple parents          # ordered inputs; () for leaves
+    cdef double c0              # op constants: clip bounds, reduction scale
+    cdef double c1
+    cdef object extra           # op data the rule needs: axes, index, argmax offsets, spans
+    cdef Node base              # OP_ELEMENT: the array whose buffers this node points into
+    cdef readonly bint requires_grad  # gradient wanted: a tracked leaf lies upstream
+    cdef unsigned long mark     # last topological sort that visited this node
+    cdef Py_ssize_t next_parent # iterative DFS cursor
+
+    cdef int ensure_grad(self) except -1
+    cdef int zero_grad_buffer(self) except -1

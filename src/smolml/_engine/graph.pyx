@@ -1,0 +1,1256 @@
+# cython: language_level=3, cdivision=True
+"""The engine: smolml's autograd graph in C.
+
+Every Value and MLArray is a Node (graph.pxd): its numbers live in contiguous float64
+buffers, and the op that made it is a small integer code. Backward is an iterative
+topological sort from the output followed by each node's rule from OP_TABLE, in
+reverse order, accumulating into the parents' gradient buffers.
+
+The structure mirrors the pure backend name for name: what smolml._pure does per
+element with Python floats, this module does per array with C loops.
+"""
+cimport cython
+from cpython.ref cimport Py_REFCNT
+from libc.string cimport memcpy, memset
+from libc.math cimport INFINITY
+
+cimport numpy as cnp
+import numpy as np
+
+from smolml._engine.kernels cimport (
+    Broadcast, MAX_NDIM, binary_value, binary_partials, unary_value, unary_partial,
+    binary_forward, binary_backward, unary_forward, unary_backward,
+    sum_forward, sum_backward, argextreme_forward, argextreme_backward, add_into, fill)
+
+from smolml import _shapes
+from smolml._random import rng
+
+cnp.import_array()
+
+NAME = "engine"
+MIX_MESSAGE = "cannot mix objects of the 'engine' and 'pure' backends in one expression"
+
+# Above this many elements a kernel releases the GIL; below it the release costs more
+# than the loop.
+DEF NOGIL_MIN = 32768
+
+cdef bint grad_enabled = True
+cdef unsigned long visit_epoch = 0
+
+
+def set_grad_enabled(flag):
+    """Turn graph recording on or off; returns the previous setting."""
+    global grad_enabled
+    previous = grad_enabled
+    grad_enabled = bool(flag)
+    return previous
+
+
+def is_grad_enabled():
+    return grad_enabled
+
+
+# ================================================================ the node
+
+# Freeing a node frees the parents it alone held. Done naively, a 1,000,000-link chain
+# would recurse 1,000,000 deep in C; instead the first node freed drains a worklist and
+# every node freed meanwhile only hands its parents to that list.
+cdef list release_pending = []
+cdef bint releasing = False
+
+
+@cython.no_gc
+cdef class Node:
+
+    def __dealloc__(self):
+        global releasing
+        cdef object parents = self.parents
+        if parents is None or len(<tuple>parents) == 0:
+            return
+        self.parents = None
+        if releasing:
+            release_pending.append(parents)
+            return
+        releasing = True
+        try:
+            parents = None
+            while release_pending:
+                parents = release_pending.pop()
+                parents = None
+        finally:
+            releasing = False
+
+    cdef int ensure_grad(self) except -1:
+        """Allocate the gradient buffer (zeros) on first use."""
+        if self.grad_ptr != NULL:
+            return 0
+        if self.value_array is None:
+            self.inline_grad = 0.0
+            self.grad_ptr = &self.inline_grad
+        else:
+            self.grad_array = np.zeros(self.shape)
+            self.grad_ptr = <double*>cnp.PyArray_DATA(self.grad_array)
+        return 0
+
+    cdef int zero_grad_buffer(self) except -1:
+        if self.grad_ptr == NULL:
+            return self.ensure_grad()
+        memset(self.grad_ptr, 0, self.numel * sizeof(double))
+        return 0
+
+
+# ---------------------------------------------------------------- making nodes
+
+cdef inline Value new_value(double x):
+    cdef Value v = Value.__new__(Value)
+    v.inline_value = x
+    v.value_ptr = &v.inline_value
+    v.shape = ()
+    v.numel = 1
+    v.parents = ()
+    return v
+
+
+cdef MLArray new_array(tuple shape):
+    """An MLArray node of `shape` with an uninitialized value buffer."""
+    cdef MLArray a = MLArray.__new__(MLArray)
+    cdef Py_ssize_t size = 1, dim
+    for dim in shape:
+        size *= dim
+    a.shape = shape
+    a.numel = size
+    a.parents = ()
+    a.requires_grad = True
+    if len(shape) == 0:
+        a.value_ptr = &a.inline_value
+    else:
+        a.value_array = np.empty(shape)
+        a.value_ptr = <double*>cnp.PyArray_DATA(a.value_array)
+    return a
+
+
+cdef inline void record(Node out, int op, tuple parents):
+    """Link `out` into the graph if grad mode is on and some parent wants a gradient;
+    otherwise it is a leaf that tracks nothing."""
+    cdef Node p
+    if grad_enabled:
+        for p in parents:
+            if p.requires_grad:
+                out.requires_grad = True
+                out.op = op
+                out.parents = parents
+                return
+    out.requires_grad = False
+    out.op = OP_LEAF
+    out.parents = ()
+
+
+cdef inline bint is_engine_node(object x):
+    return isinstance(x, Node)
+
+
+cdef inline bint is_real(object x):
+    cdef type t = type(x)
+    if t is float or t is int:
+        return True
+    return _shapes.is_number(x)
+
+
+cdef inline object reject_other_backend(object x):
+    if getattr(type(x), "_smolml_backend", None) is not None:
+        raise TypeError(MIX_MESSAGE)
+
+
+cdef Value scalar_operand(object other):
+    """A Value for `other` (a Value or a number), or None when it is something else."""
+    if type(other) is Value:
+        return <Value>other
+    if is_real(other):
+        c = new_value(float(other))
+        c.parents = ()
+        return c
+    if isinstance(other, MLArray):
+        return None
+    reject_other_backend(other)
+    return None
+
+
+cdef Node array_operand(object other):
+    """A Node for the other operand of an MLArray op, or None if it is not array-like."""
+    if isinstance(other, Node):
+        return <Node>other
+    if is_real(other):
+        c = new_value(float(other))
+        c.parents = ()
+        return c
+    reject_other_backend(other)
+    if isinstance(other, (list, tuple)) or hasattr(other, "__array_interface__"):
+        return MLArray(other, requires_grad=False)
+    return None
+
+
+# ================================================================ forward ops
+
+cdef int setup_broadcast(Broadcast* bc, tuple out_shape, tuple shape_a, tuple shape_b) except -1:
+    cdef int ndim = len(out_shape)
+    cdef int d, da, db
+    cdef Py_ssize_t sa = 1, sb = 1, dim
+    if ndim > MAX_NDIM:
+        raise ValueError(f"elementwise ops support at most {MAX_NDIM} dimensions; got {ndim}")
+    bc.ndim = ndim
+    bc.size = 1
+    da = len(shape_a) - ndim
+    db = len(shape_b) - ndim
+    for d in range(ndim - 1, -1, -1):
+        dim = out_shape[d]
+        bc.shape[d] = dim
+        bc.size *= dim
+        if d + da >= 0 and <Py_ssize_t>shape_a[d + da] != 1:
+            bc.stride_a[d] = sa
+            sa *= <Py_ssize_t>shape_a[d + da]
+        else:
+            bc.stride_a[d] = 0
+        if d + db >= 0 and <Py_ssize_t>shape_b[d + db] != 1:
+            bc.stride_b[d] = sb
+            sb *= <Py_ssize_t>shape_b[d + db]
+        else:
+            bc.stride_b[d] = 0
+    return 0
+
+
+cdef Node binary_op(int op, Node a, Node b, bint as_value):
+    """Elementwise a `op` b with NumPy broadcasting; a Value result when both are Values."""
+    cdef Broadcast bc
+    cdef Node out
+    if as_value:
+        out = new_value(binary_value(op, a.value_ptr[0], b.value_ptr[0]))
+        record(out, op, (a, b))
+        return out
+    out_shape = a.shape if a.shape == b.shape else _shapes.broadcast_shapes(a.shape, b.shape)
+    out = new_array(out_shape)
+    setup_broadcast(&bc, out_shape, a.shape, b.shape)
+    if bc.size > NOGIL_MIN:
+        with nogil:
+            binary_forward(op, a.value_ptr, b.value_ptr, out.value_ptr, &bc)
+    else:
+        binary_forward(op, a.value_ptr, b.value_ptr, out.value_ptr, &bc)
+    record(out, op, (a, b))
+    return out
+
+
+cdef Node unary_op(int op, Node a, bint as_value, double lo=-INFINITY, double hi=INFINITY):
+    cdef Node out
+    if as_value:
+        out = new_value(unary_value(op, a.value_ptr[0], lo, hi))
+    else:
+        out = new_array(a.shape)
+        if a.numel > NOGIL_MIN:
+            with nogil:
+                unary_forward(op, a.value_ptr, out.value_ptr, a.numel, lo, hi)
+        else:
+            unary_forward(op, a.value_ptr, out.value_ptr, a.numel, lo, hi)
+    out.c0 = lo
+    out.c1 = hi
+    record(out, op, (a,))
+    return out
+
+
+cdef tuple reduction_geometry(tuple shape, object axis):
+    """(outer, n, inner) of the reduced axis, or of the whole array when axis is None."""
+    cdef Py_ssize_t outer = 1, inner = 1, n, i
+    if axis is None:
+        n = 1
+        for i in range(len(shape)):
+            n *= <Py_ssize_t>shape[i]
+        return 1, n, 1
+    for i in range(axis):
+        outer *= <Py_ssize_t>shape[i]
+    for i in range(axis + 1, len(shape)):
+        inner *= <Py_ssize_t>shape[i]
+    return outer, shape[axis], inner
+
+
+cdef MLArray reduce_op(int op, MLArray a, object axis, bint keepdims):
+    cdef Py_ssize_t outer, n, inner
+    cdef MLArray out
+    cdef cnp.ndarray where
+    if axis is not None:
+        axis = _shapes.normalize_axis(axis, len(a.shape))
+    if op == OP_MAX or op == OP_MIN:
+        _shapes.check_reducible(a.shape, axis, "max" if op == OP_MAX else "min")
+    outer, n, inner = reduction_geometry(a.shape, axis)
+    out = new_array(_shapes.reduced_shape(a.shape, axis, keepdims))
+    out.extra = (outer, n, inner)
+    if op == OP_SUM or op == OP_MEAN:
+        out.c0 = 1.0 if op == OP_SUM else 1.0 / <double>n
+        sum_forward(a.value_ptr, out.value_ptr, outer, n, inner, out.c0)
+    else:
+        where = np.empty(outer * inner, dtype=np.intp)
+        argextreme_forward(a.value_ptr, out.value_ptr, <Py_ssize_t*>cnp.PyArray_DATA(where),
+                           outer, n, inner, op == OP_MAX)
+        out.extra = where
+    record(out, op, (a,))
+    return out
+
+
+cdef MLArray matmul_op(Node a, Node b):
+    batch, n, k, m, out_shape = _shapes.matmul_shapes(a.shape, b.shape)
+    cdef MLArray out = new_array(out_shape)
+    if len(out_shape) == 0:
+        out.value_ptr[0] = np.dot(a.value_array, b.value_array)
+    else:
+        np.matmul(a.value_array, b.value_array, out=out.value_array)
+    record(out, OP_MATMUL, (a, b))
+    return out
+
+
+cdef MLArray copy_op(Node a, tuple shape, int op):
+    """Same numbers in a new node of `shape` (reshape, MLArray(x)): one memcpy."""
+    cdef MLArray out = new_array(shape)
+    if a.numel:
+        memcpy(out.value_ptr, a.value_ptr, a.numel * sizeof(double))
+    record(out, op, (a,))
+    return out
+
+
+cdef object array_view(Node a, bint of_grad):
+    """The node's value (or grad) buffer as an ndarray of its shape; 0-d nodes copy."""
+    if a.value_array is not None:
+        return a.grad_array if of_grad else a.value_array
+    return np.array(a.grad_ptr[0] if of_grad else a.value_ptr[0])
+
+
+cdef tuple numpy_index(list plan):
+    """An index plan of _shapes.index_plan as a NumPy basic index (ints and slices)."""
+    items = []
+    for entry in plan:
+        if isinstance(entry, range):
+            stop = entry.stop if entry.stop >= 0 else None
+            items.append(slice(entry.start, stop, entry.step))
+        else:
+            items.append(entry)
+    return tuple(items)
+
+
+# ================================================================ backward rules
+
+ctypedef int (*BackwardRule)(Node node) except -1
+
+cdef int backward_elementwise_binary(Node node) except -1:
+    cdef Node a = node.parents[0], b = node.parents[1]
+    cdef Broadcast bc
+    cdef double da = 0.0, db = 0.0
+    cdef double* ga = NULL
+    cdef double* gb = NULL
+    if a.requires_grad:
+        a.ensure_grad()
+        ga = a.grad_ptr
+    if b.requires_grad:
+        b.ensure_grad()
+        gb = b.grad_ptr
+    if node.numel == 1 and a.numel == 1 and b.numel == 1:
+        binary_partials(node.op, a.value_ptr[0], b.value_ptr[0], node.value_ptr[0],
+                        ga != NULL, gb != NULL, &da, &db)
+        if ga != NULL:
+            ga[0] += node.grad_ptr[0] * da
+        if gb != NULL:
+            gb[0] += node.grad_ptr[0] * db
+        return 0
+    setup_broadcast(&bc, node.shape, a.shape, b.shape)
+    if bc.size > NOGIL_MIN:
+        with nogil:
+            binary_backward(node.op, a.value_ptr, b.value_ptr, node.value_ptr, node.grad_ptr, ga, gb, &bc)
+    else:
+        binary_backward(node.op, a.value_ptr, b.value_ptr, node.value_ptr, node.grad_ptr, ga, gb, &bc)
+    return 0
+
+
+cdef int backward_elementwise_unary(Node node) except -1:
+    cdef Node a = node.parents[0]
+    if not a.requires_grad:
+        return 0
+    a.ensure_grad()
+    if node.numel == 1:
+        a.grad_ptr[0] += node.grad_ptr[0] * unary_partial(node.op, a.value_ptr[0], node.value_ptr[0],
+                                                  node.c0, node.c1)
+    elif node.numel > NOGIL_MIN:
+        with nogil:
+            unary_backward(node.op, a.value_ptr, node.value_ptr, node.grad_ptr, a.grad_ptr, node.numel,
+                           node.c0, node.c1)
+    else:
+        unary_backward(node.op, a.value_ptr, node.value_ptr, node.grad_ptr, a.grad_ptr, node.numel,
+                       node.c0, node.c1)
+    return 0
+
+
+cdef int backward_sum(Node node) except -1:
+    cdef Node a = node.parents[0]
+    cdef Py_ssize_t outer, n, inner
+    if not a.requires_grad:
+        return 0
+    a.ensure_grad()
+    outer, n, inner = node.extra
+    sum_backward(node.grad_ptr, a.grad_ptr, outer, n, inner, node.c0)
+    return 0
+
+
+cdef int backward_extreme(Node node) except -1:
+    cdef Node a = node.parents[0]
+    cdef cnp.ndarray where = node.extra
+    if not a.requires_grad:
+        return 0
+    a.ensure_grad()
+    argextreme_backward(node.grad_ptr, a.grad_ptr, <Py_ssize_t*>cnp.PyArray_DATA(where), node.numel)
+    return 0
+
+
+cdef object sum_to_shape(object g, tuple shape):
+    """Sum a broadcast gradient down to `shape` (leading axes, then axes of size 1)."""
+    lead = g.ndim - len(shape)
+    if lead > 0:
+        g = g.sum(axis=tuple(range(lead)))
+    axes = tuple(i for i, dim in enumerate(shape) if dim == 1 and g.shape[i] != 1)
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    return g
+
+
+cdef int backward_matmul(Node node) except -1:
+    cdef Node a = node.parents[0], b = node.parents[1]
+    A = a.value_array
+    B = b.value_array
+    G = array_view(node, True)
+    if len(a.shape) == 2 and len(b.shape) == 2:
+        if a.requires_grad:
+            a.ensure_grad()
+            a.grad_array += G @ B.T
+        if b.requires_grad:
+            b.ensure_grad()
+            b.grad_array += A.T @ G
+        return 0
+    # General case: promote 1-D operands to matrices, as matmul does, then reduce the
+    # broadcast batch axes back to each operand's shape.
+    A2 = A.reshape(1, -1) if A.ndim == 1 else A
+    B2 = B.reshape(-1, 1) if B.ndim == 1 else B
+    batch = _shapes.broadcast_shapes(A2.shape[:-2], B2.shape[:-2])
+    G2 = G.reshape(batch + (A2.shape[-2], B2.shape[-1]))
+    if a.requires_grad:
+        a.ensure_grad()
+        contribution = sum_to_shape(G2 @ np.swapaxes(B2, -1, -2), A2.shape)
+        a.grad_array += contribution.reshape(A.shape)
+    if b.requires_grad:
+        b.ensure_grad()
+        contribution = sum_to_shape(np.swapaxes(A2, -1, -2) @ G2, B2.shape)
+        b.grad_array += contribution.reshape(B.shape)
+    return 0
+
+
+cdef int backward_transpose(Node node) except -1:
+    cdef Node a = node.parents[0]
+    if not a.requires_grad:
+        return 0
+    a.ensure_grad()
+    if a.value_array is None:
+        a.grad_ptr[0] += node.grad_ptr[0]
+    else:
+        a.grad_array += node.grad_array.transpose(np.argsort(node.extra))
+    return 0
+
+
+cdef int backward_copy(Node node) except -1:
+    """Reshape and copy: gradient passes through element for element."""
+    cdef Node a = node.parents[0]
+    if not a.requires_grad:
+        return 0
+    a.ensure_grad()
+    add_into(a.grad_ptr, node.grad_ptr, node.numel)
+    return 0
+
+
+cdef int backward_index(Node node) except -1:
+    cdef Node a = node.parents[0]
+    if not a.requires_grad:
+        return 0
+    a.ensure_grad()
+    if a.value_array is None:
+        a.grad_ptr[0] += node.grad_ptr[0]
+        return 0
+    view = a.grad_array[node.extra]             # basic indexing: a view, no repeats
+    if node.value_array is None:
+        a.grad_array[node.extra] = view + node.grad_ptr[0]
+    else:
+        view += node.grad_array
+    return 0
+
+
+cdef int backward_stack(Node node) except -1:
+    cdef Node p
+    cdef Py_ssize_t offset, count
+    for p, (offset, count) in zip(node.parents, node.extra):
+        if p.requires_grad:
+            p.ensure_grad()
+            add_into(p.grad_ptr, node.grad_ptr + offset, count)
+    return 0
+
+
+cdef int backward_nothing(Node node) except -1:
+    # OP_ELEMENT: the handle's gradient IS its array's gradient buffer; nothing to move.
+    return 0
+
+
+cdef int backward_missing(Node node) except -1:
+    raise RuntimeError(
+        f"no backward rule for a node built with _children but no smolml op; "
+        f"build it from smolml operations")
+
+
+# The op table: one row per op code, its name (`_op`) and its backward rule. The
+# forward kernels sit beside each rule above; adding an op touches this table, its
+# forward function and the Value/MLArray method that calls it.
+cdef BackwardRule OP_RULES[OP_COUNT]
+OP_NAMES = [""] * OP_COUNT
+
+
+cdef void define_op(int op, str name, BackwardRule rule):
+    OP_RULES[op] = rule
+    OP_NAMES[op] = name
+
+
+define_op(OP_LEAF, "", backward_missing)
+define_op(OP_ADD, "+", backward_elementwise_binary)
+define_op(OP_SUB, "-", backward_elementwise_binary)
+define_op(OP_MUL, "*", backward_elementwise_binary)
+define_op(OP_DIV, "/", backward_elementwise_binary)
+define_op(OP_POW, "**", backward_elementwise_binary)
+define_op(OP_NEG, "neg", backward_elementwise_unary)
+define_op(OP_EXP, "exp", backward_elementwise_unary)
+define_op(OP_LOG, "log", backward_elementwise_unary)
+define_op(OP_SQRT, "sqrt", backward_elementwise_unary)
+define_op(OP_ABS, "abs", backward_elementwise_unary)
+define_op(OP_RELU, "ReLU", backward_elementwise_unary)
+define_op(OP_TANH, "tanh", backward_elementwise_unary)
+define_op(OP_SIGMOID, "sigmoid", backward_elementwise_unary)
+define_op(OP_CLIP, "clip", backward_elementwise_unary)
+define_op(OP_SUM, "sum", backward_sum)
+define_op(OP_MEAN, "mean", backward_sum)
+define_op(OP_MAX, "max", backward_extreme)
+define_op(OP_MIN, "min", backward_extreme)
+define_op(OP_MATMUL, "matmul", backward_matmul)
+define_op(OP_TRANSPOSE, "transpose", backward_transpose)
+define_op(OP_RESHAPE, "reshape", backward_copy)
+define_op(OP_INDEX, "index", backward_index)
+define_op(OP_STACK, "stack", backward_stack)
+define_op(OP_COPY, "copy", backward_copy)
+define_op(OP_ELEMENT, "element", backward_nothing)
+
+
+# ================================================================ backward driver
+
+cdef list topological_order(Node root):
+    """Nodes reachable from root, parents before children: an iterative depth-first
+    post-order (no recursion, so a chain of any length works), parents in `_prev` order."""
+    global visit_epoch
+    visit_epoch += 1
+    cdef unsigned long epoch = visit_epoch
+    cdef list order = []
+    cdef list stack = [root]
+    cdef Node node, parent
+    cdef tuple parents
+    root.mark = epoch
+    root.next_parent = 0
+    while stack:
+        node = <Node>stack[len(stack) - 1]
+        parents = node.parents
+        if node.next_parent < len(parents):
+            parent = <Node>parents[node.next_parent]
+            node.next_parent += 1
+            if parent.mark != epoch:
+                parent.mark = epoch
+                parent.next_parent = 0
+                stack.append(parent)
+        else:
+            stack.pop()
+            order.append(node)
+    return order
+
+
+cdef int run_backward(Node root) except -1:
+    """root.grad_ptr += 1 everywhere, then the chain rule through the graph.
+
+    Interior gradients are recomputed from zero on each call; leaves accumulate across
+    calls until restart() or zero_grad(), as in SmolML."""
+    cdef list order = topological_order(root)
+    cdef Node node
+    cdef Py_ssize_t i
+    for node in order:
+        if node.op != OP_LEAF and node.op != OP_ELEMENT:
+            node.zero_grad_buffer()
+        elif node.op == OP_LEAF and node.parents:
+            backward_missing(node)
+    root.ensure_grad()
+    fill_add(root.grad_ptr, 1.0, root.numel)
+    for i in range(len(order) - 1, -1, -1):
+        node = <Node>order[i]
+        if node.op != OP_LEAF and node.requires_grad:
+            OP_RULES[node.op](node)
+    return 0
+
+
+cdef inline void fill_add(double* dst, double x, Py_ssize_t n) noexcept:
+    cdef Py_ssize_t i
+    for i in range(n):
+        dst[i] += x
+
+
+# ================================================================ Value
+
+@cython.no_gc
+cdef class Value(Node):
+    """A scalar node of the autograd graph (engine backend): a 0-d Node whose number and
+    gradient live inline in the object.
+
+    `Value(2.0)` is a leaf; arithmetic and `exp log sqrt abs relu tanh sigmoid` make new
+    nodes; `y.backward()` fills `.grad_ptr` of every node y depends on.
+    """
+    _smolml_backend = NAME
+
+    def __init__(self, data, _children=(), _op="", requires_grad=True):
+        if not is_real(data):
+            raise TypeError(f"Value needs a real number; got {_shapes.describe(data)}")
+        self.inline_value = float(data)
+        self.value_ptr = &self.inline_value
+        self.shape = ()
+        self.numel = 1
+        self.requires_grad = bool(requires_grad)
+        self.parents = tuple(_children)
+        self.op = OP_LEAF
+        if self.parents:
+            self.extra = str(_op)
+
+    @property
+    def data(self):
+        return self.value_ptr[0]
+
+    @data.setter
+    def data(self, x):
+        if not is_real(x):
+            raise TypeError(f"Value.data needs a real number; got {_shapes.describe(x)}")
+        self.value_ptr[0] = float(x)
+
+    @property
+    def grad(self):
+        return self.grad_ptr[0] if self.grad_ptr != NULL else 0.0
+
+    @grad.setter
+    def grad(self, x):
+        self.ensure_grad()
+        self.grad_ptr[0] = float(x)
+
+    @property
+    def _prev(self):
+        return self.parents
+
+    @property
+    def _op(self):
+        if self.op == OP_LEAF and self.parents:
+            return self.extra
+        return OP_NAMES[self.op]
+
+    def backward(self):
+        """Fill `.grad_ptr` of every node this Value depends on with d(self)/d(node)."""
+        run_backward(self)
+
+    # ---- binary ops: forward in kernels.binary_value, derivative in binary_partials
+    def __add__(self, other):
+        b = scalar_operand(other)
+        return NotImplemented if b is None else binary_op(OP_ADD, self, b, True)
+
+    def __radd__(self, other):
+        a = scalar_operand(other)
+        return NotImplemented if a is None else binary_op(OP_ADD, a, self, True)
+
+    def __sub__(self, other):
+        b = scalar_operand(other)
+        return NotImplemented if b is None else binary_op(OP_SUB, self, b, True)
+
+    def __rsub__(self, other):
+        a = scalar_operand(other)
+        return NotImplemented if a is None else binary_op(OP_SUB, a, self, True)
+
+    def __mul__(self, other):
+        b = scalar_operand(other)
+        return NotImplemented if b is None else binary_op(OP_MUL, self, b, True)
+
+    def __rmul__(self, other):
+        a = scalar_operand(other)
+        return NotImplemented if a is None else binary_op(OP_MUL, a, self, True)
+
+    def __truediv__(self, other):
+        b = scalar_operand(other)
+        return NotImplemented if b is None else binary_op(OP_DIV, self, b, True)
+
+    def __rtruediv__(self, other):
+        a = scalar_operand(other)
+        return NotImplemented if a is None else binary_op(OP_DIV, a, self, True)
+
+    def __pow__(self, other, modulo):
+        b = scalar_operand(other)
+        return NotImplemented if b is None else binary_op(OP_POW, self, b, True)
+
+    def __rpow__(self, other, modulo):
+        a = scalar_operand(other)
+        return NotImplemented if a is None else binary_op(OP_POW, a, self, True)
+
+    # ---- unary ops: forward in kernels.unary_value, derivative in unary_partial
+    def __neg__(self):
+        return unary_op(OP_NEG, self, True)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return unary_op(OP_ABS, self, True)
+
+    def abs(self):
+        return unary_op(OP_ABS, self, True)
+
+    def exp(self):
+        return unary_op(OP_EXP, self, True)
+
+    def log(self):
+        return unary_op(OP_LOG, self, True)
+
+    def sqrt(self):
+        return unary_op(OP_SQRT, self, True)
+
+    def relu(self):
+        return unary_op(OP_RELU, self, True)
+
+    def tanh(self):
+        return unary_op(OP_TANH, self, True)
+
+    def sigmoid(self):
+        return unary_op(OP_SIGMOID, self, True)
+
+    # ---- comparisons look at the numbers, as SmolML's do
+    def __lt__(self, other):
+        return self.value_ptr[0] < compared(other)
+
+    def __le__(self, other):
+        return self.value_ptr[0] <= compared(other)
+
+    def __gt__(self, other):
+        return self.value_ptr[0] > compared(other)
+
+    def __ge__(self, other):
+        return self.value_ptr[0] >= compared(other)
+
+    def __float__(self):
+        return self.value_ptr[0]
+
+    def __repr__(self):
+        return f"Value(data={self.data!r}, grad={self.grad!r})"
+
+
+cdef double compared(object other) except? -1.0:
+    if isinstance(other, Value):
+        return (<Value>other).value_ptr[0]
+    if is_real(other):
+        return float(other)
+    reject_other_backend(other)
+    raise TypeError(f"cannot compare a Value with {_shapes.describe(other)}")
+
+
+cdef Value make_handle(MLArray array, Py_ssize_t i):
+    """A Value that reads and writes element i of `array`'s buffers."""
+    array.ensure_grad()
+    cdef Value v = Value.__new__(Value)
+    v.value_ptr = array.value_ptr + i
+    v.grad_ptr = array.grad_ptr + i
+    v.shape = ()
+    v.numel = 1
+    v.base = array
+    v.op = OP_ELEMENT
+    v.parents = (array,)
+    v.requires_grad = array.requires_grad
+    return v
+
+
+# ================================================================ MLArray
+
+cdef class Span:
+    """An MLArray met inside nested data: it fills `count` consecutive elements."""
+    cdef Node node
+    cdef Py_ssize_t count
+
+
+cdef object numpy_numbers(object data):
+    """A float64 C-contiguous copy of a real-valued ndarray (TypeError for other dtypes)."""
+    kind = data.dtype.kind
+    if kind not in "fiub":
+        raise TypeError(
+            f"MLArray needs real numbers; got a NumPy array of dtype {data.dtype}")
+    return np.array(data, dtype=np.float64, order="C", copy=True)
+
+
+cdef bint parse_leaf(object x):
+    return is_real(x) or type(x) is Value
+
+
+cdef object parse_array(object x):
+    """_shapes.parse_nested's hook: what an array-like element of nested data holds."""
+    cdef Span span
+    if isinstance(x, MLArray):
+        span = Span.__new__(Span)
+        span.node = <Node>x
+        span.count = (<Node>x).numel
+        return (<Node>x).shape, [span]
+    if hasattr(x, "__array_interface__") and not isinstance(x, (list, tuple)):
+        if np.asarray(x).dtype.kind == "O":
+            return _shapes.parse_nested(np.asarray(x).tolist(), parse_leaf, parse_array)
+        values = numpy_numbers(np.asarray(x))
+        return values.shape, values.ravel().tolist()
+    reject_other_backend(x)
+    return None
+
+
+cdef int fill_from_nested(MLArray self, object data, bint requires_grad) except -1:
+    """Build self from nested lists of numbers, Values, MLArrays and ndarrays. Values and
+    MLArrays inside stay connected: they become the parents of an OP_STACK node."""
+    shape, flat = _shapes.parse_nested(data, parse_leaf, parse_array)
+    cdef Py_ssize_t offset = 0
+    cdef list parents = [], spans = []
+    cdef Span span
+    cdef bint only_numbers = True
+    for item in flat:
+        if type(item) is Value or type(item) is Span:
+            only_numbers = False
+            break
+    init_storage(self, tuple(shape))
+    if only_numbers:
+        if self.numel:
+            copy_numbers(self, np.array(flat, dtype=np.float64))
+        self.requires_grad = requires_grad
+        return 0
+    for item in flat:
+        if type(item) is Value:
+            self.value_ptr[offset] = (<Value>item).value_ptr[0]
+            parents.append(item)
+            spans.append((offset, 1))
+            offset += 1
+        elif type(item) is Span:
+            span = <Span>item
+            if span.count:
+                memcpy(self.value_ptr + offset, span.node.value_ptr, span.count * sizeof(double))
+            parents.append(span.node)
+            spans.append((offset, span.count))
+            offset += span.count
+        else:
+            self.value_ptr[offset] = float(item)
+            offset += 1
+    self.extra = spans
+    record(self, OP_STACK, tuple(parents))
+    if self.op == OP_LEAF:
+        self.extra = None
+        self.requires_grad = requires_grad
+    return 0
+
+
+cdef int init_storage(MLArray a, tuple shape) except -1:
+    cdef Py_ssize_t size = 1, dim
+    for dim in shape:
+        size *= dim
+    a.shape = shape
+    a.numel = size
+    a.parents = ()
+    a.op = OP_LEAF
+    if len(shape) == 0:
+        a.value_ptr = &a.inline_value
+    else:
+        a.value_array = np.empty(shape)
+        a.value_ptr = <double*>cnp.PyArray_DATA(a.value_array)
+    return 0
+
+
+cdef int copy_numbers(Node a, object source) except -1:
+    """Copy a float64 ndarray of a's size into a's value buffer."""
+    cdef cnp.ndarray flat = np.ascontiguousarray(source, dtype=np.float64).reshape(-1)
+    if flat.shape[0] != a.numel:
+        raise ValueError(f"expected {a.numel} numbers, got {flat.shape[0]}")
+    if a.numel:
+        memcpy(a.value_ptr, cnp.PyArray_DATA(flat), a.numel * sizeof(double))
+    return 0
+
+
+cdef object numbers_of(object data):
+    """The numbers of any MLArray-able data, as a float64 ndarray (no graph)."""
+    if isinstance(data, Node):
+        return np.array(array_view(<Node>data, False), dtype=np.float64)
+    return np.asarray(MLArray(data, requires_grad=False).numpy())
+
+
+cdef object broadcast_numbers(object data, tuple target):
+    """data's numbers broadcast to `target` (ValueError naming both shapes otherwise)."""
+    source = numbers_of(data)
+    if _shapes.broadcast_shapes(source.shape, target) != target:
+        raise ValueError(
+            f"could not broadcast input of shape {source.shape} into shape {target}")
+    return np.broadcast_to(source, target)
+
+
+@cython.no_gc
+cdef class MLArray(Node):
+    """An N-dimensional array node of the autograd graph (engine backend).
+
+    One node per operation: its numbers and gradient are contiguous float64 buffers,
+    elementwise ops and reductions are C loops, matmul goes to BLAS through NumPy.
+    `.data` gives Value handles onto the buffers, as SmolML's nested lists of Values.
+    """
+    _smolml_backend = NAME
+    __array_ufunc__ = None          # ndarray <op> MLArray defers to our reflected ops
+
+    def __init__(self, data, requires_grad=True):
+        if is_real(data):
+            init_storage(self, ())
+            self.value_ptr[0] = float(data)
+            self.requires_grad = bool(requires_grad)
+        elif isinstance(data, Node):
+            init_storage(self, (<Node>data).shape)
+            if self.numel:
+                memcpy(self.value_ptr, (<Node>data).value_ptr, self.numel * sizeof(double))
+            record(self, OP_COPY, (data,))
+            if self.op == OP_LEAF:
+                self.requires_grad = bool(requires_grad)
+        elif hasattr(data, "__array_interface__") and not isinstance(data, (list, tuple)):
+            array = np.asarray(data)
+            if array.dtype.kind == "O":
+                fill_from_nested(self, array.tolist(), bool(requires_grad))
+            else:
+                array = numpy_numbers(array)
+                init_storage(self, array.shape)
+                copy_numbers(self, array)
+                self.requires_grad = bool(requires_grad)
+        else:
+            reject_other_backend(data)
+            fill_from_nested(self, data, bool(requires_grad))
+
+    # ---- what it holds
+    @property
+    def data(self):
+        """Value handles onto the elements (a Value for a 0-d array, else nested lists)."""
+        if len(self.shape) == 0:
+            return make_handle(self, 0)
+        return _shapes.nest([make_handle(self, i) for i in range(self.numel)], self.shape)
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    @property
+    def nbytes(self):
+        """Bytes of the value and gradient buffers."""
+        per_buffer = self.numel * sizeof(double)
+        return per_buffer + (per_buffer if self.grad_ptr != NULL else 0)
+
+    @property
+    def _prev(self):
+        return self.parents
+
+    @property
+    def _op(self):
+        return OP_NAMES[self.op]
+
+    def size(self):
+        return self.numel
+
+    def __len__(self):
+        if len(self.shape) == 0:
+            raise TypeError("len() of a 0-d MLArray")
+        return self.shape[0]
+
+    def __iter__(self):
+        if len(self.shape) == 0:
+            raise TypeError("iteration over a 0-d MLArray")
+        for i in range(self.shape[0]):
+            yield self[i]
+
+    def to_list(self):
+        if len(self.shape) == 0:
+            return self.value_ptr[0]
+        return self.value_array.tolist()
+
+    def numpy(self):
+        """A new float64 ndarray of the values."""
+        return np.array(array_view(self, False), dtype=np.float64)
+
+    def __array__(self, dtype=None, copy=None):
+        array = self.numpy()
+        return array if dtype is None else array.astype(dtype)
+
+    def __float__(self):
+        if self.numel != 1:
+            raise TypeError(f"only MLArrays of one element convert to float; shape {self.shape}")
+        return self.value_ptr[0]
+
+    def __repr__(self):
+        flat = [self.value_ptr[0]] if len(self.shape) == 0 else self.value_array.ravel().tolist()
+        return _shapes.format_array(self.shape, flat)
+
+    # ---- elementwise binary ops (kernels.binary_forward / binary_backward)
+    def __add__(self, other):
+        b = array_operand(other)
+        return NotImplemented if b is None else binary_op(OP_ADD, self, b, False)
+
+    def __radd__(self, other):
+        a = array_operand(other)
+        return NotImplemented if a is None else binary_op(OP_ADD, a, self, False)
+
+    def __sub__(self, other):
+        b = array_operand(other)
+        return NotImplemented if b is None else binary_op(OP_SUB, self, b, False)
+
+    def __rsub__(self, other):
+        a = array_operand(other)
+        return NotImplemented if a is None else binary_op(OP_SUB, a, self, False)
+
+    def __mul__(self, other):
+        b = array_operand(other)
+        return NotImplemented if b is None else binary_op(OP_MUL, self, b, False)
+
+    def __rmul__(self, other):
+        a = array_operand(other)
+        return NotImplemented if a is None else binary_op(OP_MUL, a, self, False)
+
+    def __truediv__(self, other):
+        b = array_operand(other)
+        return NotImplemented if b is None else binary_op(OP_DIV, self, b, False)
+
+    def __rtruediv__(self, other):
+        a = array_operand(other)
+        return NotImplemented if a is None else binary_op(OP_DIV, a, self, False)
+
+    def __pow__(self, other, modulo):
+        b = array_operand(other)
+        return NotImplemented if b is None else binary_op(OP_POW, self, b, False)
+
+    def __rpow__(self, other, modulo):
+        a = array_operand(other)
+        return NotImplemented if a is None else binary_op(OP_POW, a, self, False)
+
+    # ---- elementwise unary ops (kernels.unary_forward / unary_backward)
+    def __neg__(self):
+        return unary_op(OP_NEG, self, False)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return unary_op(OP_ABS, self, False)
+
+    def abs(self):
+        return unary_op(OP_ABS, self, False)
+
+    def exp(self):
+        return unary_op(OP_EXP, self, False)
+
+    def log(self):
+        return unary_op(OP_LOG, self, False)
+
+    def sqrt(self):
+        return unary_op(OP_SQRT, self, False)
+
+    def relu(self):
+        return unary_op(OP_RELU, self, False)
+
+    def tanh(self):
+        return unary_op(OP_TANH, self, False)
+
+    def sigmoid(self):
+        return unary_op(OP_SIGMOID, self, False)
+
+    def clip(self, min_value=None, max_value=None):
+        """Clamp into [min_value, max_value] (None: unbounded); gradient 1 inside, 0 outside."""
+        lo = -INFINITY if min_value is None else float(min_value)
+        hi = INFINITY if max_value is None else float(max_value)
+        return unary_op(OP_CLIP, self, False, lo, hi)
+
+    # ---- matmul (BLAS through NumPy)
+    def matmul(self, other):
+        b = array_operand(other)
+        if b is None:
+            raise TypeError(f"matmul needs an MLArray-like operand; got {_shapes.describe(other)}")
+        return matmul_op(self, b)
+
+    def __matmul__(self, other):
+        b = array_operand(other)
+        return NotImplemented if b is None else matmul_op(self, b)
+
+    def __rmatmul__(self, other):
+        a = array_operand(other)
+        return NotImplemented if a is None else matmul_op(a, self)
+
+    # ---- reductions (kernels.sum_forward / argextreme_forward)
+    def sum(self, axis=None, keepdims=False):
+        return reduce_op(OP_SUM, self, axis, keepdims)
+
+    def mean(self, axis=None, keepdims=False):
+        return reduce_op(OP_MEAN, self, axis, keepdims)
+
+    def max(self, axis=None, keepdims=False):
+        """Largest element; the gradient goes to the first largest only."""
+        return reduce_op(OP_MAX, self, axis, keepdims)
+
+    def min(self, axis=None, keepdims=False):
+        """Smallest element; the gradient goes to the first smallest only."""
+        return reduce_op(OP_MIN, self, axis, keepdims)
+
+    def std(self, axis=None, keepdims=False):
+        """Population standard deviation sqrt(mean((x - mean(x))²)), differentiable."""
+        deviation = self - self.mean(axis=axis, keepdims=True)
+        return (deviation * deviation).mean(axis=axis, keepdims=keepdims).sqrt()
+
+    # ---- movement
+    def transpose(self, *axes):
+        """Permute the axes (reverse them by default), as NumPy's transpose."""
+        order = _shapes.resolve_transpose(axes, len(self.shape))
+        cdef MLArray out = new_array(tuple(self.shape[ax] for ax in order))
+        if len(self.shape) == 0:
+            out.value_ptr[0] = self.value_ptr[0]
+        else:
+            np.copyto(out.value_array, self.value_array.transpose(order))
+        out.extra = order
+        record(out, OP_TRANSPOSE, (self,))
+        return out
+
+    @property
+    def T(self):
+        return self.transpose()
+
+    def reshape(self, *shape):
+        return copy_op(self, _shapes.resolve_reshape(shape, self.numel), OP_RESHAPE)
+
+    def flatten(self, data=None):
+        """No argument: a 1-D copy of the array. With `data` (SmolML's helper form): the
+        Values of that nested structure in one flat list."""
+        if data is None:
+            return copy_op(self, (self.numel,), OP_RESHAPE)
+        flat, stack = [], [data]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, list):
+                stack.extend(reversed(item))
+            elif isinstance(item, Value):
+                flat.append(item)
+        return flat
+
+    def __getitem__(self, index):
+        """Ints, slices, `...` and tuples of them: a new array, graph-connected."""
+        plan, out_shape = _shapes.index_plan(index, self.shape)
+        selection = numpy_index(plan)
+        cdef MLArray out = new_array(out_shape)
+        if len(self.shape) == 0:
+            out.value_ptr[0] = self.value_ptr[0]
+        elif len(out_shape) == 0:
+            out.value_ptr[0] = self.value_array[selection]
+        else:
+            np.copyto(out.value_array, self.value_array[selection])
+        out.extra = selection
+        record(out, OP_INDEX, (self,))
+        return out
+
+    def __setitem__(self, index, value):
+        """Write numbers into the selected elements (broadcast); no graph link."""
+        plan, out_shape = _shapes.index_plan(index, self.shape)
+        numbers = broadcast_numbers(value, out_shape)
+        if len(self.shape) == 0:
+            self.value_ptr[0] = float(numbers)
+        else:
+            self.value_array[numpy_index(plan)] = numbers
+
+    # ---- gradients
+    def backward(self):
+        """Backpropagate from this array (a non-scalar one is summed first, as SmolML)."""
+        run_backward(self)
+
+    def grad(self):
+        """The gradient as a new MLArray of this array's shape."""
+        cdef MLArray out = new_array(self.shape)
+        if self.grad_ptr == NULL:
+            memset(out.value_ptr, 0, self.numel * sizeof(double))
+        elif self.numel:
+            memcpy(out.value_ptr, self.grad_ptr, self.numel * sizeof(double))
+        out.requires_grad = False
+        return out
+
+    def zero_grad(self):
+        if self.grad_ptr != NULL:
+            memset(self.grad_ptr, 0, self.numel * sizeof(double))
+        return self
+
+    def restart(self):
+        """Zero the gradient and cut the history: a leaf holding the current values."""
+        self.zero_grad()
+        self.parents = ()
+        self.op = OP_LEAF
+        self.extra = None
+        return self
+
+    def update_values(self, new_data):
+        """Copy new numbers into this array in place (broadcast to its shape)."""
+        numbers = broadcast_numbers(new_data, self.shape)
+        copy_numbers(self, np.ascontiguousarray(numbers))
+        return self
+
+    # ---- SmolML's helpers
+    @staticmethod
+    def ensure_array(*args):
+        """MLArrays pass through; numbers become 1-element arrays; lists and ndarrays convert."""
+        converted = []
+        for i, arg in enumerate(args):
+            if isinstance(arg, MLArray):
+                converted.append(arg)
+            elif is_real(arg):
+                converted.append(MLArray([arg]))
+            elif isinstance(arg, (list, tuple)) or hasattr(arg, "__array_interface__"):
+                converted.append(MLArray(arg))
+            else:
+                reject_other_backend(arg)
+                raise TypeError(f"cannot convert argument {i}, {_shapes.describe(arg)}, to MLArray")
+        return converted[0] if len(converted) == 1 else tuple(converted)
+
+    @classmethod
+    def xavier_uniform(cls, in_features, out_features):
+        """Weights ~ U(-l, l), l = sqrt(6 / (in + out))."""
+        limit = (6.0 / (in_features + out_features)) ** 0.5
+        return draw((in_features, out_features), lambda: rng.uniform(-limit, limit))
+
+    @classmethod
+    def xavier_normal(cls, in_features, out_features):
+        """Weights ~ N(0, σ²), σ = sqrt(2 / (in + out))."""
+        std = (2.0 / (in_features + out_features)) ** 0.5
+        return draw((in_features, out_features), lambda: rng.gauss(0.0, std))
+
+
+cdef MLArray draw(tuple shape, object sample):
+    """A leaf of `shape` filled row-major by calling sample()."""
+    shape = _shapes.check_shape(shape)
+    cdef MLArray out = new_array(shape)
+    if out.numel:
+        copy_numbers(out, np.array([sample() for _ in range(out.numel)], dtype=np.float64))
+    return out
+
+
+def zeros(*shape):
+    cdef MLArray out = new_array(_shapes.check_shape(shape))
+    memset(out.value_ptr, 0, out.numel * sizeof(double))
+    return out
+
+
+def ones(*shape):
+    cdef MLArray out = new_array(_shapes.check_shape(shape))
+    fill(out.value_ptr, 1.0, out.numel)
+    return out
+
+
+def randn(*shape):
+    return draw(_shapes.check_shape(shape), lambda: rng.gauss(0.0, 1.0))

@@ -1,0 +1,66 @@
+# The loops of the engine: plain C over contiguous float64 buffers, no Python objects,
+# so every kernel runs without the GIL. graph.pyx picks the kernel for each op code.
+
+cdef enum:
+    MAX_NDIM = 32               # deepest shape an elementwise op broadcasts over
+
+# Elementwise op codes, shared with graph.pyx's op table.
+cdef enum Elementwise:
+    EW_ADD = 1
+    EW_SUB = 2
+    EW_MUL = 3
+    EW_DIV = 4
+    EW_POW = 5
+    EW_NEG = 6
+    EW_EXP = 7
+    EW_LOG = 8
+    EW_SQRT = 9
+    EW_ABS = 10
+    EW_RELU = 11
+    EW_TANH = 12
+    EW_SIGMOID = 13
+    EW_CLIP = 14
+
+cdef struct Broadcast:
+    # How an output of `shape` reads its two operands: element strides per output axis,
+    # 0 on an axis the operand is broadcast along.
+    int ndim                            # output dimensions (0 for a scalar)
+    Py_ssize_t size                     # output elements
+    Py_ssize_t shape[MAX_NDIM]          # output shape
+    Py_ssize_t stride_a[MAX_NDIM]       # strides of operand a, per output axis
+    Py_ssize_t stride_b[MAX_NDIM]       # strides of operand b, per output axis
+
+# Scalar math, the one definition both scalar Values and arrays use.
+cdef double binary_value(int op, double a, double b) noexcept nogil
+cdef void binary_partials(int op, double a, double b, double out,
+                          bint want_a, bint want_b, double* da, double* db) noexcept nogil
+cdef double unary_value(int op, double a, double lo, double hi) noexcept nogil
+cdef double unary_partial(int op, double a, double out, double lo, double hi) noexcept nogil
+
+# out[i] = a[.] op b[.] over the broadcast; ga/gb (NULL to skip) += gout * partials.
+cdef void binary_forward(int op, const double* a, const double* b, double* out,
+                         const Broadcast* bc) noexcept nogil
+cdef void binary_backward(int op, const double* a, const double* b, const double* out,
+                          const double* gout, double* ga, double* gb,
+                          const Broadcast* bc) noexcept nogil
+
+# out[i] = f(a[i]); ga[i] += gout[i] * f'(a[i]) over n contiguous elements.
+cdef void unary_forward(int op, const double* a, double* out, Py_ssize_t n,
+                        double lo, double hi) noexcept nogil
+cdef void unary_backward(int op, const double* a, const double* out, const double* gout,
+                         double* ga, Py_ssize_t n, double lo, double hi) noexcept nogil
+
+# Reductions over the middle axis of a contiguous (outer, n, inner) view.
+cdef void sum_forward(const double* x, double* out, Py_ssize_t outer, Py_ssize_t n,
+                      Py_ssize_t inner, double scale) noexcept nogil
+cdef void sum_backward(const double* gout, double* gx, Py_ssize_t outer, Py_ssize_t n,
+                       Py_ssize_t inner, double scale) noexcept nogil
+cdef void argextreme_forward(const double* x, double* out, Py_ssize_t* where,
+                             Py_ssize_t outer, Py_ssize_t n, Py_ssize_t inner,
+                             bint want_max) noexcept nogil
+cdef void argextreme_backward(const double* gout, double* gx, const Py_ssize_t* where,
+                              Py_ssize_t count) noexcept nogil
+
+# Buffer helpers.
+cdef void add_into(double* dst, const double* src, Py_ssize_t n) noexcept nogil
+cdef void fill(double* dst, double value, Py_ssize_t n) noexcept nogil
