@@ -745,6 +745,9 @@ cdef class Value(Node):
     def __ge__(self, other):
         return self.value_ptr[0] >= compared(other)
 
+    def __hash__(self):
+        return id(self) >> 4            # identity, as object's: Values live in sets and dicts
+
     def __float__(self):
         return self.value_ptr[0]
 

@@ -60,7 +60,7 @@ cdef double unary_value(int op, double a, double lo, double hi) noexcept nogil:
     if op == EW_ABS:
         return fabs(a)
     if op == EW_RELU:
-        return a if a > 0.0 else 0.0
+        return 0.0 if a <= 0.0 else a       # nan stays nan, as NumPy's maximum(x, 0)
     if op == EW_TANH:
         return tanh(a)
     if op == EW_SIGMOID:
@@ -214,7 +214,7 @@ cdef void unary_forward(int op, const double* a, double* out, Py_ssize_t n,
     cdef Py_ssize_t i
     if op == EW_RELU:
         for i in range(n):
-            out[i] = a[i] if a[i] > 0.0 else 0.0
+            out[i] = 0.0 if a[i] <= 0.0 else a[i]
     elif op == EW_EXP:
         for i in range(n):
             out[i] = exp(a[i])
