@@ -46,11 +46,13 @@ cdef class Node:
     cdef Py_ssize_t numel       # number of elements
     cdef readonly tuple shape   # the shape, () for 0-d
     cdef int op                 # an Op code: selects the backward rule in the op table
-    cdef tuple parents          # ordered inputs; () for leaves
-    cdef double c0              # op constants: clip bounds, reduction scale
-    cdef double c1
+    cdef Node parent_a          # first input, or None (leaf, or a number folded into c0)
+    cdef Node parent_b          # second input of a binary op, or None
+    cdef tuple parents_more     # every input of an n-ary node (OP_STACK, user _children)
+    cdef int constant_side      # scalar binary op with a number operand: 1 if it is a, 2 if b
+    cdef double c0              # op constants: the folded number, clip's lower bound
+    cdef double c1              # clip's upper bound
     cdef object extra           # op data the rule needs: axes, index, argmax offsets, spans
-    cdef Node base              # OP_ELEMENT: the array whose buffers this node points into
     cdef readonly bint requires_grad  # gradient wanted: a tracked leaf lies upstream
     cdef unsigned long mark     # last topological sort that visited this node
     cdef Py_ssize_t next_parent # iterative DFS cursor

@@ -59,24 +59,36 @@ cdef list release_pending = []
 cdef bint releasing = False
 
 
+cdef inline void hand_over(object parent):
+    # Two references: the field and this argument. Then the field's is the last one.
+    if parent is not None and Py_REFCNT(parent) == 2:
+        release_pending.append(parent)
+
+
 @cython.no_gc
 cdef class Node:
 
     def __dealloc__(self):
         global releasing
-        cdef object parents = self.parents
-        if parents is None or len(<tuple>parents) == 0:
+        if self.parent_a is None and self.parent_b is None and self.parents_more is None:
             return
-        self.parents = None
         if releasing:
-            release_pending.append(parents)
+            # An outer __dealloc__ is draining: hand over the parents we alone hold,
+            # so that freeing them happens in its loop, not deeper in this C stack.
+            hand_over(self.parent_a)
+            self.parent_a = None
+            hand_over(self.parent_b)
+            self.parent_b = None
+            hand_over(self.parents_more)
+            self.parents_more = None
             return
         releasing = True
         try:
-            parents = None
+            self.parent_a = None
+            self.parent_b = None
+            self.parents_more = None
             while release_pending:
-                parents = release_pending.pop()
-                parents = None
+                release_pending.pop()
         finally:
             releasing = False
 
@@ -105,9 +117,9 @@ cdef inline Value new_value(double x):
     cdef Value v = Value.__new__(Value)
     v.inline_value = x
     v.value_ptr = &v.inline_value
+    v.grad_ptr = &v.inline_grad
     v.shape = ()
     v.numel = 1
-    v.parents = ()
     return v
 
 
@@ -119,8 +131,6 @@ cdef MLArray new_array(tuple shape):
         size *= dim
     a.shape = shape
     a.numel = size
-    a.parents = ()
-    a.requires_grad = True
     if len(shape) == 0:
         a.value_ptr = &a.inline_value
     else:
@@ -129,24 +139,39 @@ cdef MLArray new_array(tuple shape):
     return a
 
 
-cdef inline void record(Node out, int op, tuple parents):
-    """Link `out` into the graph if grad mode is on and some parent wants a gradient;
-    otherwise it is a leaf that tracks nothing."""
+cdef inline void record(Node out, int op, Node a, Node b=None):
+    """Link `out` to its inputs if grad mode is on and one of them wants a gradient;
+    otherwise `out` stays a leaf that tracks nothing."""
+    if grad_enabled and (a.requires_grad or (b is not None and b.requires_grad)):
+        out.requires_grad = True
+        out.op = op
+        out.parent_a = a
+        out.parent_b = b
+
+
+cdef inline void record_constant(Node out, int op, Node x, double number, int side):
+    """A scalar binary op with a Python number: the number is folded into c0 instead of
+    becoming a node (`side` 1: it is the left operand, 2: the right one)."""
+    if grad_enabled and x.requires_grad:
+        out.requires_grad = True
+        out.op = op
+        out.constant_side = side
+        out.c0 = number
+        if side == 1:
+            out.parent_b = x
+        else:
+            out.parent_a = x
+
+
+cdef inline void record_many(Node out, int op, tuple parents):
     cdef Node p
     if grad_enabled:
         for p in parents:
             if p.requires_grad:
                 out.requires_grad = True
                 out.op = op
-                out.parents = parents
+                out.parents_more = parents
                 return
-    out.requires_grad = False
-    out.op = OP_LEAF
-    out.parents = ()
-
-
-cdef inline bint is_engine_node(object x):
-    return isinstance(x, Node)
 
 
 cdef inline bint is_real(object x):
@@ -161,18 +186,27 @@ cdef inline object reject_other_backend(object x):
         raise TypeError(MIX_MESSAGE)
 
 
-cdef Value scalar_operand(object other):
-    """A Value for `other` (a Value or a number), or None when it is something else."""
+cdef object value_binary(int op, Value self, object other, bint reflected):
+    """self <op> other (other <op> self when reflected) for a Value and a Value or number."""
+    cdef Value out
+    cdef double x, c
     if type(other) is Value:
-        return <Value>other
+        if reflected:
+            return binary_op(op, <Value>other, self, True)
+        return binary_op(op, self, <Value>other, True)
     if is_real(other):
-        c = new_value(float(other))
-        c.parents = ()
-        return c
-    if isinstance(other, MLArray):
-        return None
-    reject_other_backend(other)
-    return None
+        x = self.value_ptr[0]
+        c = float(other)
+        if reflected:
+            out = new_value(binary_value(op, c, x))
+            record_constant(out, op, self, c, 1)
+        else:
+            out = new_value(binary_value(op, x, c))
+            record_constant(out, op, self, c, 2)
+        return out
+    if not isinstance(other, MLArray):
+        reject_other_backend(other)
+    return NotImplemented
 
 
 cdef Node array_operand(object other):
@@ -180,9 +214,7 @@ cdef Node array_operand(object other):
     if isinstance(other, Node):
         return <Node>other
     if is_real(other):
-        c = new_value(float(other))
-        c.parents = ()
-        return c
+        return new_value(float(other))
     reject_other_backend(other)
     if isinstance(other, (list, tuple)) or hasattr(other, "__array_interface__"):
         return MLArray(other, requires_grad=False)
@@ -224,7 +256,7 @@ cdef Node binary_op(int op, Node a, Node b, bint as_value):
     cdef Node out
     if as_value:
         out = new_value(binary_value(op, a.value_ptr[0], b.value_ptr[0]))
-        record(out, op, (a, b))
+        record(out, op, a, b)
         return out
     out_shape = a.shape if a.shape == b.shape else _shapes.broadcast_shapes(a.shape, b.shape)
     out = new_array(out_shape)
@@ -234,7 +266,7 @@ cdef Node binary_op(int op, Node a, Node b, bint as_value):
             binary_forward(op, a.value_ptr, b.value_ptr, out.value_ptr, &bc)
     else:
         binary_forward(op, a.value_ptr, b.value_ptr, out.value_ptr, &bc)
-    record(out, op, (a, b))
+    record(out, op, a, b)
     return out
 
 
@@ -251,7 +283,7 @@ cdef Node unary_op(int op, Node a, bint as_value, double lo=-INFINITY, double hi
             unary_forward(op, a.value_ptr, out.value_ptr, a.numel, lo, hi)
     out.c0 = lo
     out.c1 = hi
-    record(out, op, (a,))
+    record(out, op, a)
     return out
 
 
@@ -289,7 +321,7 @@ cdef MLArray reduce_op(int op, MLArray a, object axis, bint keepdims):
         argextreme_forward(a.value_ptr, out.value_ptr, <Py_ssize_t*>cnp.PyArray_DATA(where),
                            outer, n, inner, op == OP_MAX)
         out.extra = where
-    record(out, op, (a,))
+    record(out, op, a)
     return out
 
 
@@ -300,7 +332,7 @@ cdef MLArray matmul_op(Node a, Node b):
         out.value_ptr[0] = np.dot(a.value_array, b.value_array)
     else:
         np.matmul(a.value_array, b.value_array, out=out.value_array)
-    record(out, OP_MATMUL, (a, b))
+    record(out, OP_MATMUL, a, b)
     return out
 
 
@@ -309,7 +341,7 @@ cdef MLArray copy_op(Node a, tuple shape, int op):
     cdef MLArray out = new_array(shape)
     if a.numel:
         memcpy(out.value_ptr, a.value_ptr, a.numel * sizeof(double))
-    record(out, op, (a,))
+    record(out, op, a)
     return out
 
 
@@ -337,11 +369,13 @@ cdef tuple numpy_index(list plan):
 ctypedef int (*BackwardRule)(Node node) except -1
 
 cdef int backward_elementwise_binary(Node node) except -1:
-    cdef Node a = node.parents[0], b = node.parents[1]
+    cdef Node a = node.parent_a, b = node.parent_b
     cdef Broadcast bc
     cdef double da = 0.0, db = 0.0
     cdef double* ga = NULL
     cdef double* gb = NULL
+    if node.constant_side:
+        return backward_with_constant(node)
     if a.requires_grad:
         a.ensure_grad()
         ga = a.grad_ptr
@@ -365,8 +399,23 @@ cdef int backward_elementwise_binary(Node node) except -1:
     return 0
 
 
+cdef int backward_with_constant(Node node) except -1:
+    """Scalar binary op whose other operand is the number c0."""
+    cdef Node x = node.parent_b if node.constant_side == 1 else node.parent_a
+    cdef double a = node.c0 if node.constant_side == 1 else x.value_ptr[0]
+    cdef double b = node.c0 if node.constant_side == 2 else x.value_ptr[0]
+    cdef double da = 0.0, db = 0.0
+    if not x.requires_grad:
+        return 0
+    x.ensure_grad()
+    binary_partials(node.op, a, b, node.value_ptr[0],
+                    node.constant_side == 2, node.constant_side == 1, &da, &db)
+    x.grad_ptr[0] += node.grad_ptr[0] * (da if node.constant_side == 2 else db)
+    return 0
+
+
 cdef int backward_elementwise_unary(Node node) except -1:
-    cdef Node a = node.parents[0]
+    cdef Node a = node.parent_a
     if not a.requires_grad:
         return 0
     a.ensure_grad()
@@ -384,7 +433,7 @@ cdef int backward_elementwise_unary(Node node) except -1:
 
 
 cdef int backward_sum(Node node) except -1:
-    cdef Node a = node.parents[0]
+    cdef Node a = node.parent_a
     cdef Py_ssize_t outer, n, inner
     if not a.requires_grad:
         return 0
@@ -395,7 +444,7 @@ cdef int backward_sum(Node node) except -1:
 
 
 cdef int backward_extreme(Node node) except -1:
-    cdef Node a = node.parents[0]
+    cdef Node a = node.parent_a
     cdef cnp.ndarray where = node.extra
     if not a.requires_grad:
         return 0
@@ -416,7 +465,7 @@ cdef object sum_to_shape(object g, tuple shape):
 
 
 cdef int backward_matmul(Node node) except -1:
-    cdef Node a = node.parents[0], b = node.parents[1]
+    cdef Node a = node.parent_a, b = node.parent_b
     A = a.value_array
     B = b.value_array
     G = array_view(node, True)
@@ -446,7 +495,7 @@ cdef int backward_matmul(Node node) except -1:
 
 
 cdef int backward_transpose(Node node) except -1:
-    cdef Node a = node.parents[0]
+    cdef Node a = node.parent_a
     if not a.requires_grad:
         return 0
     a.ensure_grad()
@@ -459,7 +508,7 @@ cdef int backward_transpose(Node node) except -1:
 
 cdef int backward_copy(Node node) except -1:
     """Reshape and copy: gradient passes through element for element."""
-    cdef Node a = node.parents[0]
+    cdef Node a = node.parent_a
     if not a.requires_grad:
         return 0
     a.ensure_grad()
@@ -468,7 +517,7 @@ cdef int backward_copy(Node node) except -1:
 
 
 cdef int backward_index(Node node) except -1:
-    cdef Node a = node.parents[0]
+    cdef Node a = node.parent_a
     if not a.requires_grad:
         return 0
     a.ensure_grad()
@@ -486,7 +535,7 @@ cdef int backward_index(Node node) except -1:
 cdef int backward_stack(Node node) except -1:
     cdef Node p
     cdef Py_ssize_t offset, count
-    for p, (offset, count) in zip(node.parents, node.extra):
+    for p, (offset, count) in zip(node.parents_more, node.extra):
         if p.requires_grad:
             p.ensure_grad()
             add_into(p.grad_ptr, node.grad_ptr + offset, count)
@@ -555,27 +604,32 @@ cdef list topological_order(Node root):
     cdef list order = []
     cdef list stack = [root]
     cdef Node node, parent
-    cdef tuple parents
+    cdef Py_ssize_t k
     root.mark = epoch
     root.next_parent = 0
     while stack:
         node = <Node>stack[len(stack) - 1]
-        parents = node.parents
-        if node.next_parent < len(parents):
-            parent = <Node>parents[node.next_parent]
-            node.next_parent += 1
-            if parent.mark != epoch:
-                parent.mark = epoch
-                parent.next_parent = 0
-                stack.append(parent)
+        k = node.next_parent
+        node.next_parent = k + 1
+        if k == 0:
+            parent = node.parent_a
+        elif k == 1:
+            parent = node.parent_b
+        elif node.parents_more is not None and k - 2 < len(node.parents_more):
+            parent = <Node>node.parents_more[k - 2]
         else:
             stack.pop()
             order.append(node)
+            continue
+        if parent is not None and parent.mark != epoch:
+            parent.mark = epoch
+            parent.next_parent = 0
+            stack.append(parent)
     return order
 
 
 cdef int run_backward(Node root) except -1:
-    """root.grad_ptr += 1 everywhere, then the chain rule through the graph.
+    """root.grad += 1 everywhere, then the chain rule through the graph.
 
     Interior gradients are recomputed from zero on each call; leaves accumulate across
     calls until restart() or zero_grad(), as in SmolML."""
@@ -585,7 +639,7 @@ cdef int run_backward(Node root) except -1:
     for node in order:
         if node.op != OP_LEAF and node.op != OP_ELEMENT:
             node.zero_grad_buffer()
-        elif node.op == OP_LEAF and node.parents:
+        elif node.op == OP_LEAF and node.parents_more is not None:
             backward_missing(node)
     root.ensure_grad()
     fill_add(root.grad_ptr, 1.0, root.numel)
@@ -594,6 +648,27 @@ cdef int run_backward(Node root) except -1:
         if node.op != OP_LEAF and node.requires_grad:
             OP_RULES[node.op](node)
     return 0
+
+
+cdef tuple prev_of(Node node):
+    """The node's inputs as SmolML's `_prev` tuple; a folded number shows as a Value."""
+    if node.parents_more is not None:
+        return node.parents_more
+    if node.constant_side == 1:
+        return (constant(node.c0), node.parent_b)
+    if node.constant_side == 2:
+        return (node.parent_a, constant(node.c0))
+    if node.parent_b is not None:
+        return (node.parent_a, node.parent_b)
+    if node.parent_a is not None:
+        return (node.parent_a,)
+    return ()
+
+
+cdef Value constant(double x):
+    cdef Value v = new_value(x)
+    v.requires_grad = False
+    return v
 
 
 cdef inline void fill_add(double* dst, double x, Py_ssize_t n) noexcept:
@@ -619,12 +694,13 @@ cdef class Value(Node):
             raise TypeError(f"Value needs a real number; got {_shapes.describe(data)}")
         self.inline_value = float(data)
         self.value_ptr = &self.inline_value
+        self.grad_ptr = &self.inline_grad
         self.shape = ()
         self.numel = 1
         self.requires_grad = bool(requires_grad)
-        self.parents = tuple(_children)
         self.op = OP_LEAF
-        if self.parents:
+        if _children:
+            self.parents_more = tuple(_children)
             self.extra = str(_op)
 
     @property
@@ -648,11 +724,11 @@ cdef class Value(Node):
 
     @property
     def _prev(self):
-        return self.parents
+        return prev_of(self)
 
     @property
     def _op(self):
-        if self.op == OP_LEAF and self.parents:
+        if self.op == OP_LEAF and self.parents_more is not None:
             return self.extra
         return OP_NAMES[self.op]
 
@@ -662,44 +738,34 @@ cdef class Value(Node):
 
     # ---- binary ops: forward in kernels.binary_value, derivative in binary_partials
     def __add__(self, other):
-        b = scalar_operand(other)
-        return NotImplemented if b is None else binary_op(OP_ADD, self, b, True)
+        return value_binary(OP_ADD, self, other, False)
 
     def __radd__(self, other):
-        a = scalar_operand(other)
-        return NotImplemented if a is None else binary_op(OP_ADD, a, self, True)
+        return value_binary(OP_ADD, self, other, True)
 
     def __sub__(self, other):
-        b = scalar_operand(other)
-        return NotImplemented if b is None else binary_op(OP_SUB, self, b, True)
+        return value_binary(OP_SUB, self, other, False)
 
     def __rsub__(self, other):
-        a = scalar_operand(other)
-        return NotImplemented if a is None else binary_op(OP_SUB, a, self, True)
+        return value_binary(OP_SUB, self, other, True)
 
     def __mul__(self, other):
-        b = scalar_operand(other)
-        return NotImplemented if b is None else binary_op(OP_MUL, self, b, True)
+        return value_binary(OP_MUL, self, other, False)
 
     def __rmul__(self, other):
-        a = scalar_operand(other)
-        return NotImplemented if a is None else binary_op(OP_MUL, a, self, True)
+        return value_binary(OP_MUL, self, other, True)
 
     def __truediv__(self, other):
-        b = scalar_operand(other)
-        return NotImplemented if b is None else binary_op(OP_DIV, self, b, True)
+        return value_binary(OP_DIV, self, other, False)
 
     def __rtruediv__(self, other):
-        a = scalar_operand(other)
-        return NotImplemented if a is None else binary_op(OP_DIV, a, self, True)
+        return value_binary(OP_DIV, self, other, True)
 
     def __pow__(self, other, modulo):
-        b = scalar_operand(other)
-        return NotImplemented if b is None else binary_op(OP_POW, self, b, True)
+        return value_binary(OP_POW, self, other, False)
 
     def __rpow__(self, other, modulo):
-        a = scalar_operand(other)
-        return NotImplemented if a is None else binary_op(OP_POW, a, self, True)
+        return value_binary(OP_POW, self, other, True)
 
     # ---- unary ops: forward in kernels.unary_value, derivative in unary_partial
     def __neg__(self):
@@ -772,9 +838,8 @@ cdef Value make_handle(MLArray array, Py_ssize_t i):
     v.grad_ptr = array.grad_ptr + i
     v.shape = ()
     v.numel = 1
-    v.base = array
     v.op = OP_ELEMENT
-    v.parents = (array,)
+    v.parent_a = array              # keeps the buffers alive; backward orders it after v
     v.requires_grad = array.requires_grad
     return v
 
@@ -852,7 +917,7 @@ cdef int fill_from_nested(MLArray self, object data, bint requires_grad) except 
             self.value_ptr[offset] = float(item)
             offset += 1
     self.extra = spans
-    record(self, OP_STACK, tuple(parents))
+    record_many(self, OP_STACK, tuple(parents))
     if self.op == OP_LEAF:
         self.extra = None
         self.requires_grad = requires_grad
@@ -865,7 +930,6 @@ cdef int init_storage(MLArray a, tuple shape) except -1:
         size *= dim
     a.shape = shape
     a.numel = size
-    a.parents = ()
     a.op = OP_LEAF
     if len(shape) == 0:
         a.value_ptr = &a.inline_value
@@ -921,7 +985,7 @@ cdef class MLArray(Node):
             init_storage(self, (<Node>data).shape)
             if self.numel:
                 memcpy(self.value_ptr, (<Node>data).value_ptr, self.numel * sizeof(double))
-            record(self, OP_COPY, (data,))
+            record(self, OP_COPY, <Node>data)
             if self.op == OP_LEAF:
                 self.requires_grad = bool(requires_grad)
         elif hasattr(data, "__array_interface__") and not isinstance(data, (list, tuple)):
@@ -957,7 +1021,7 @@ cdef class MLArray(Node):
 
     @property
     def _prev(self):
-        return self.parents
+        return prev_of(self)
 
     @property
     def _op(self):
@@ -1122,7 +1186,7 @@ cdef class MLArray(Node):
         else:
             np.copyto(out.value_array, self.value_array.transpose(order))
         out.extra = order
-        record(out, OP_TRANSPOSE, (self,))
+        record(out, OP_TRANSPOSE, self)
         return out
 
     @property
@@ -1158,7 +1222,7 @@ cdef class MLArray(Node):
         else:
             np.copyto(out.value_array, self.value_array[selection])
         out.extra = selection
-        record(out, OP_INDEX, (self,))
+        record(out, OP_INDEX, self)
         return out
 
     def __setitem__(self, index, value):
@@ -1193,7 +1257,10 @@ cdef class MLArray(Node):
     def restart(self):
         """Zero the gradient and cut the history: a leaf holding the current values."""
         self.zero_grad()
-        self.parents = ()
+        self.parent_a = None
+        self.parent_b = None
+        self.parents_more = None
+        self.constant_side = 0
         self.op = OP_LEAF
         self.extra = None
         return self
@@ -1240,18 +1307,21 @@ cdef MLArray draw(tuple shape, object sample):
     cdef MLArray out = new_array(shape)
     if out.numel:
         copy_numbers(out, np.array([sample() for _ in range(out.numel)], dtype=np.float64))
+    out.requires_grad = True
     return out
 
 
 def zeros(*shape):
     cdef MLArray out = new_array(_shapes.check_shape(shape))
     memset(out.value_ptr, 0, out.numel * sizeof(double))
+    out.requires_grad = True
     return out
 
 
 def ones(*shape):
     cdef MLArray out = new_array(_shapes.check_shape(shape))
     fill(out.value_ptr, 1.0, out.numel)
+    out.requires_grad = True
     return out
 
 
