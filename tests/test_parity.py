@@ -164,6 +164,15 @@ def test_construction_errors_agree(both_backends, make):
     lambda a, b: a[2, 0],
     lambda a, b: a.transpose(0, 0),
     lambda a, b: len(a.sum()),
+    lambda a, b: a.__setitem__(0, [1.0, 2.0]),
+    lambda a, b: a.update_values(b),
+    lambda a, b: float(a),
+    lambda a, b: a.clip("low", None),
+    lambda a, b: type(a).ensure_array(object()),
+    lambda a, b: smolml.MLArray(np.array([1j])),
+    lambda a, b: smolml.Value("2"),
+    lambda a, b: a[1.5],
+    lambda a, b: a.max(axis=0)[()] + a[0:0].max(),
 ])
 def test_operation_errors_agree(both_backends, action):
     messages = []
@@ -187,3 +196,17 @@ def test_mixing_backends_is_a_type_error(both_backends):
     for left, right in [(e, p), (p, e), (ev, pv), (pv, ev), (e, pv), (ev, p)]:
         with pytest.raises(TypeError, match="cannot mix"):
             left + right
+
+
+def test_requires_grad_false_detaches_on_both(both_backends):
+    grads = []
+    for name in both_backends:
+        with smolml.use_backend(name):
+            v = smolml.Value(3.0)
+            tracked = smolml.MLArray([v, 2.0])
+            detached = smolml.MLArray([v, 2.0], requires_grad=False)
+            (tracked.sum() * 2.0 + detached.sum()).backward()
+            untracked_root = smolml.MLArray([1.0], requires_grad=False).sum()
+            untracked_root.backward()
+            grads.append((v.grad, detached.requires_grad, untracked_root.grad().to_list()))
+    assert grads[0] == grads[1] == (2.0, False, 0.0)

@@ -548,9 +548,11 @@ cdef int backward_nothing(Node node) except -1:
 
 
 cdef int backward_missing(Node node) except -1:
-    raise RuntimeError(
-        f"no backward rule for a node built with _children but no smolml op; "
-        f"build it from smolml operations")
+    raise NotImplementedError(f"no backward rule for the op {prev_op_name(node)!r}")
+
+
+cdef str prev_op_name(Node node):
+    return node.extra if isinstance(node.extra, str) else OP_NAMES[node.op]
 
 
 # The op table: one row per op code, its name (`_op`) and its backward rule. The
@@ -642,7 +644,8 @@ cdef int run_backward(Node root) except -1:
         elif node.op == OP_LEAF and node.parents_more is not None:
             backward_missing(node)
     root.ensure_grad()
-    fill_add(root.grad_ptr, 1.0, root.numel)
+    if root.requires_grad:          # a node that tracks nothing keeps grad 0, even as the root
+        fill_add(root.grad_ptr, 1.0, root.numel)
     for i in range(len(order) - 1, -1, -1):
         node = <Node>order[i]
         if node.op != OP_LEAF and node.requires_grad:
@@ -856,8 +859,7 @@ cdef object numpy_numbers(object data):
     """A float64 C-contiguous copy of a real-valued ndarray (TypeError for other dtypes)."""
     kind = data.dtype.kind
     if kind not in "fiub":
-        raise TypeError(
-            f"MLArray needs real numbers; got a NumPy array of dtype {data.dtype}")
+        raise TypeError(f"MLArray needs a real-valued NumPy array; got dtype {data.dtype}")
     return np.array(data, dtype=np.float64, order="C", copy=True)
 
 
@@ -917,7 +919,8 @@ cdef int fill_from_nested(MLArray self, object data, bint requires_grad) except 
             self.value_ptr[offset] = float(item)
             offset += 1
     self.extra = spans
-    record_many(self, OP_STACK, tuple(parents))
+    if requires_grad:               # requires_grad=False detaches: a leaf of the same numbers
+        record_many(self, OP_STACK, tuple(parents))
     if self.op == OP_LEAF:
         self.extra = None
         self.requires_grad = requires_grad
@@ -961,7 +964,7 @@ cdef object broadcast_numbers(object data, tuple target):
     source = numbers_of(data)
     if _shapes.broadcast_shapes(source.shape, target) != target:
         raise ValueError(
-            f"could not broadcast input of shape {source.shape} into shape {target}")
+            f"could not broadcast input array from shape {source.shape} into shape {target}")
     return np.broadcast_to(source, target)
 
 
@@ -985,7 +988,8 @@ cdef class MLArray(Node):
             init_storage(self, (<Node>data).shape)
             if self.numel:
                 memcpy(self.value_ptr, (<Node>data).value_ptr, self.numel * sizeof(double))
-            record(self, OP_COPY, <Node>data)
+            if requires_grad:       # requires_grad=False detaches: a leaf of the same numbers
+                record(self, OP_COPY, <Node>data)
             if self.op == OP_LEAF:
                 self.requires_grad = bool(requires_grad)
         elif hasattr(data, "__array_interface__") and not isinstance(data, (list, tuple)):
@@ -1056,7 +1060,8 @@ cdef class MLArray(Node):
 
     def __float__(self):
         if self.numel != 1:
-            raise TypeError(f"only MLArrays of one element convert to float; shape {self.shape}")
+            raise TypeError(
+                f"only size-1 MLArrays can be converted to float; got shape {self.shape}")
         return self.value_ptr[0]
 
     def __repr__(self):
@@ -1137,6 +1142,9 @@ cdef class MLArray(Node):
 
     def clip(self, min_value=None, max_value=None):
         """Clamp into [min_value, max_value] (None: unbounded); gradient 1 inside, 0 outside."""
+        for bound in (min_value, max_value):
+            if bound is not None and not is_real(bound):
+                raise TypeError(f"clip bounds must be numbers or None; got {_shapes.describe(bound)}")
         lo = -INFINITY if min_value is None else float(min_value)
         hi = INFINITY if max_value is None else float(max_value)
         return unary_op(OP_CLIP, self, False, lo, hi)
@@ -1285,7 +1293,7 @@ cdef class MLArray(Node):
                 converted.append(MLArray(arg))
             else:
                 reject_other_backend(arg)
-                raise TypeError(f"cannot convert argument {i}, {_shapes.describe(arg)}, to MLArray")
+                raise TypeError(f"cannot make an MLArray from {_shapes.describe(arg)}")
         return converted[0] if len(converted) == 1 else tuple(converted)
 
     @classmethod

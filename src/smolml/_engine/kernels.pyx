@@ -65,11 +65,11 @@ cdef double unary_value(int op, double a, double lo, double hi) noexcept nogil:
         return tanh(a)
     if op == EW_SIGMOID:
         return sigmoid(a)
-    # EW_CLIP: bounds are ±inf when not given
+    # EW_CLIP: min(max(a, lo), hi) as NumPy's clip; bounds are ±inf when not given
     if a < lo:
-        return lo
+        a = lo
     if a > hi:
-        return hi
+        a = hi
     return a
 
 

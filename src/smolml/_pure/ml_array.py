@@ -1,0 +1,549 @@
+"""The pure-Python `MLArray`: an N-dimensional array of `Value` nodes.
+
+The elements are kept in one row-major list of Values (`_values`) plus a `shape`;
+`.data` shows the same Value objects as nested lists, as in SmolML. Every array
+operation is built from per-element Value operations (see value.OPS): `a + b` makes one
+"+" node per output element, `a @ b` one "dot" node (Σ a_ik·b_kj) per output element,
+`a.sum(axis)` one "sum" node per output element. So backward needs nothing array
+specific: the gradient of an array op is the gradient of its element nodes, and a
+broadcast operand (one Value read by many outputs) sums the gradients of all the
+outputs that read it.
+
+Shape rules and their error messages come from smolml._shapes, shared with the engine.
+"""
+import math
+import sys
+
+from smolml import _backend, _shapes
+from smolml._random import rng
+from smolml._pure.value import (
+    INF, MIX_MESSAGE, NAME, Value, apply_op, backpropagate, is_grad_enabled)
+
+
+def _is_ndarray(x):
+    # duck typing keeps NumPy out of the import of this module
+    return hasattr(x, "__array_interface__") and hasattr(x, "dtype")
+
+
+def _is_element(x):
+    # `type(x) is float` first: the common case, much cheaper than the numbers.Real check
+    return type(x) is float or isinstance(x, Value) or _shapes.is_number(x)
+
+
+def _array_items(x):
+    """(shape, row-major items) for array-like x, None for anything else."""
+    if isinstance(x, MLArray):
+        return x.shape, x._values
+    backend = _backend.backend_of(x)
+    if backend is not None and backend != NAME:
+        raise TypeError(MIX_MESSAGE)
+    if _is_ndarray(x):
+        if x.dtype.kind not in "biuf":
+            raise TypeError(f"MLArray needs a real-valued NumPy array; got dtype {x.dtype}")
+        # astype copies into float64; ravel reads it in row-major order, whatever
+        # the source's strides
+        return tuple(int(d) for d in x.shape), x.astype("float64").ravel().tolist()
+    return None
+
+
+def _element(item, requires_grad):
+    """A new element node for a number or a Value found in constructor data.
+
+    A Value that tracks gradients stays connected (the element is a "copy" node whose
+    parent it is); anything else gives a fresh leaf."""
+    if type(item) is float:
+        return Value(item, requires_grad=requires_grad)
+    if isinstance(item, Value):
+        if requires_grad and item.requires_grad and is_grad_enabled():
+            return apply_op("copy", (item,))
+        return Value(item.data, requires_grad=requires_grad)
+    return Value(item, requires_grad=requires_grad)
+
+
+def _result(values, shape, operands):
+    """The MLArray of an operation's element nodes; it tracks gradients iff grad mode
+    is on and an operand does."""
+    requires_grad = False
+    if is_grad_enabled():
+        for operand in operands:
+            if operand.requires_grad:
+                requires_grad = True
+    return MLArray._from_values(values, shape, requires_grad)
+
+
+class MLArray:
+    """An N-dimensional array of Values with NumPy's broadcasting, matmul, reduction and
+    indexing rules; every operation builds the autograd graph element by element.
+
+    `MLArray(data, requires_grad=True)`: data is a number, a Value, an MLArray, nested
+    lists/tuples of those, or a NumPy array. Ragged nesting is a ValueError naming the
+    offending path; a non-numeric element a TypeError naming it and its type.
+    """
+    _smolml_backend = NAME
+    __array_ufunc__ = None   # `ndarray + MLArray` must call our __radd__, not loop in NumPy
+
+    def __init__(self, data, requires_grad=True):
+        shape, items = _shapes.parse_nested(data, _is_element, _array_items)
+        requires_grad = bool(requires_grad)
+        self.shape = shape
+        self.requires_grad = requires_grad
+        self._values = [_element(item, requires_grad) for item in items]
+        self._nested = None
+
+    @classmethod
+    def _from_values(cls, values, shape, requires_grad):
+        """Wrap a row-major list of Values (no copying, no graph nodes)."""
+        array = cls.__new__(cls)
+        array.shape = shape
+        array.requires_grad = requires_grad
+        array._values = values
+        array._nested = None
+        return array
+
+    # ------------------------------------------------------------ views of the data
+
+    @property
+    def data(self):
+        """The element Values: one Value for a 0-d array, else nested lists of them."""
+        if not self.shape:
+            return self._values[0]
+        if self._nested is None:
+            self._nested = _shapes.nest(self._values, self.shape)
+        return self._nested
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    def size(self):
+        return len(self._values)
+
+    def __len__(self):
+        if not self.shape:
+            raise TypeError("len() of a 0-d MLArray")
+        return self.shape[0]
+
+    def __iter__(self):
+        if not self.shape:
+            raise TypeError("iteration over a 0-d MLArray")
+        for i in range(self.shape[0]):
+            yield self[i]
+
+    def __float__(self):
+        if len(self._values) != 1:
+            raise TypeError(
+                f"only size-1 MLArrays can be converted to float; got shape {self.shape}")
+        return self._values[0].data
+
+    def to_list(self):
+        """Nested lists of floats (a float for a 0-d array)."""
+        return _shapes.nest([v.data for v in self._values], self.shape)
+
+    def numpy(self):
+        """A new float64 ndarray holding the values."""
+        import numpy
+        flat = numpy.array([v.data for v in self._values], dtype=numpy.float64)
+        return flat.reshape(self.shape)
+
+    def __array__(self, dtype=None, copy=None):
+        array = self.numpy()
+        if dtype is not None:
+            array = array.astype(dtype, copy=False)
+        return array
+
+    def __repr__(self):
+        return _shapes.format_array(self.shape, [v.data for v in self._values])
+
+    @property
+    def nbytes(self):
+        """Bytes held: each element Value with its data and grad floats, and the lists."""
+        total = sys.getsizeof(self._values)
+        for v in self._values:
+            total += sys.getsizeof(v) + sys.getsizeof(v.data) + sys.getsizeof(v.grad)
+        if self.shape:
+            pending = [self.data]
+            while pending:
+                rows = pending.pop()
+                total += sys.getsizeof(rows)
+                if rows and isinstance(rows[0], list):
+                    pending.extend(rows)
+        return total
+
+    # ------------------------------------------------------------ elementwise ops
+
+    def _as_array(self, other):
+        """other as an MLArray operand (a Value is read as a 0-d array, numbers and
+        NumPy arrays become constants), or NotImplemented."""
+        if isinstance(other, MLArray):
+            return other
+        if isinstance(other, Value):
+            return MLArray._from_values([other], (), other.requires_grad)
+        backend = _backend.backend_of(other)
+        if backend is not None and backend != NAME:
+            raise TypeError(MIX_MESSAGE)
+        if _shapes.is_number(other) or isinstance(other, (list, tuple)) or _is_ndarray(other):
+            return MLArray(other, requires_grad=False)
+        return NotImplemented
+
+    def _elementwise(self, op, other, reflected=False):
+        """out[i] = op(a[i], b[i]) over the broadcast shape of a and b."""
+        other = self._as_array(other)
+        if other is NotImplemented:
+            return NotImplemented
+        a, b = (other, self) if reflected else (self, other)
+        shape = _shapes.broadcast_shapes(a.shape, b.shape)
+        a_at = _shapes.broadcast_offsets(a.shape, shape)
+        b_at = _shapes.broadcast_offsets(b.shape, shape)
+        values = [apply_op(op, (a._values[i], b._values[j])) for i, j in zip(a_at, b_at)]
+        return _result(values, shape, (a, b))
+
+    def _unary(self, op):
+        values = [apply_op(op, (v,)) for v in self._values]
+        return _result(values, self.shape, (self,))
+
+    def __add__(self, other):
+        return self._elementwise("+", other)
+
+    def __radd__(self, other):
+        return self._elementwise("+", other, reflected=True)
+
+    def __sub__(self, other):
+        return self._elementwise("-", other)
+
+    def __rsub__(self, other):
+        return self._elementwise("-", other, reflected=True)
+
+    def __mul__(self, other):
+        return self._elementwise("*", other)
+
+    def __rmul__(self, other):
+        return self._elementwise("*", other, reflected=True)
+
+    def __truediv__(self, other):
+        return self._elementwise("/", other)
+
+    def __rtruediv__(self, other):
+        return self._elementwise("/", other, reflected=True)
+
+    def __pow__(self, other):
+        return self._elementwise("**", other)
+
+    def __rpow__(self, other):
+        return self._elementwise("**", other, reflected=True)
+
+    def __neg__(self):
+        return self._unary("neg")
+
+    def __abs__(self):
+        return self._unary("abs")
+
+    def abs(self):
+        return self._unary("abs")
+
+    def exp(self):
+        return self._unary("exp")
+
+    def log(self):
+        return self._unary("log")
+
+    def sqrt(self):
+        return self._unary("sqrt")
+
+    def tanh(self):
+        return self._unary("tanh")
+
+    def relu(self):
+        return self._unary("ReLU")
+
+    def sigmoid(self):
+        return self._unary("sigmoid")
+
+    def clip(self, min_value=None, max_value=None):
+        """min(max(x, min_value), max_value) elementwise (None: no bound); the gradient
+        is 1 where min_value <= x <= max_value and 0 where x was clamped."""
+        bounds = []
+        for bound, missing in ((min_value, -INF), (max_value, INF)):
+            if bound is None:
+                bound = missing
+            elif not _shapes.is_number(bound):
+                raise TypeError(f"clip bounds must be numbers or None; got {_shapes.describe(bound)}")
+            bounds.append(Value(bound, requires_grad=False))
+        low, high = bounds
+        values = [apply_op("clip", (v, low, high)) for v in self._values]
+        return _result(values, self.shape, (self,))
+
+    # ------------------------------------------------------------ matmul
+
+    def matmul(self, other):
+        """NumPy's matmul: C[..., i, j] = Σ_k A[..., i, k]·B[..., k, j], batch dims
+        broadcast, a 1-D operand read as a row (left) or a column (right). Each C
+        element is one "dot" node, so dA = dC @ Bᵀ and dB = Aᵀ @ dC come from its rule."""
+        other = self._as_array(other)
+        if other is NotImplemented:
+            return NotImplemented
+        return _matmul(self, other)
+
+    def __matmul__(self, other):
+        return self.matmul(other)
+
+    def __rmatmul__(self, other):
+        other = self._as_array(other)
+        if other is NotImplemented:
+            return NotImplemented
+        return _matmul(other, self)
+
+    # ------------------------------------------------------------ movement
+
+    def _gather(self, offsets, shape):
+        """A new array whose elements are "copy" nodes of the elements at `offsets`."""
+        values = [apply_op("copy", (self._values[i],)) for i in offsets]
+        return _result(values, shape, (self,))
+
+    def transpose(self, *axes):
+        """Permute the axes (default: reverse them); a new, graph-connected array."""
+        axes = _shapes.resolve_transpose(axes, self.ndim)
+        shape = tuple(self.shape[ax] for ax in axes)
+        return self._gather(_shapes.transposed_offsets(self.shape, axes), shape)
+
+    @property
+    def T(self):
+        return self.transpose()
+
+    def reshape(self, *shape):
+        """Same elements in row-major order, new shape (one dim may be -1)."""
+        shape = _shapes.resolve_reshape(shape, len(self._values))
+        return self._gather(range(len(self._values)), shape)
+
+    def flatten(self, data=None):
+        """flatten() -> a 1-D MLArray; flatten(nested) -> a flat list of its items
+        (SmolML's helper form)."""
+        if data is None:
+            return self.reshape(-1)
+        flat = []
+        pending = [data]
+        while pending:
+            item = pending.pop()
+            if isinstance(item, (list, tuple)):
+                pending.extend(reversed(item))
+            else:
+                flat.append(item)
+        return flat
+
+    def __getitem__(self, index):
+        """ints, slices, '...' and tuples of them; a new graph-connected array (0-d
+        when every axis gets an int), not a view."""
+        plan, shape = _shapes.index_plan(index, self.shape)
+        return self._gather(_shapes.plan_offsets(plan, self.shape), shape)
+
+    def __setitem__(self, index, value):
+        """Write numbers into the selected elements in place (no graph link)."""
+        plan, shape = _shapes.index_plan(index, self.shape)
+        offsets = _shapes.plan_offsets(plan, self.shape)
+        for i, x in zip(offsets, _numbers_for(value, shape)):
+            self._values[i].data = x
+
+    def update_values(self, new_data):
+        """Copy numbers (broadcast to self.shape) into this array's values; returns self."""
+        for v, x in zip(self._values, _numbers_for(new_data, self.shape)):
+            v.data = x
+        return self
+
+    # ------------------------------------------------------------ reductions
+
+    def _groups(self, axis):
+        """The elements each output of a reduction over `axis` combines, in the
+        row-major order of the output."""
+        if axis is None:
+            return [self._values]
+        dim = self.shape[axis]
+        inner = _shapes.size_of(self.shape[axis + 1:])
+        outer = _shapes.size_of(self.shape[:axis])
+        groups = []
+        for o in range(outer):
+            for i in range(inner):
+                start = o * dim * inner + i
+                groups.append(self._values[start:start + dim * inner:inner])
+        return groups
+
+    def _reduce(self, axis, keepdims, combine, name=None):
+        if axis is not None:
+            axis = _shapes.normalize_axis(axis, self.ndim)
+        if name is not None:
+            _shapes.check_reducible(self.shape, axis, name)
+        shape = _shapes.reduced_shape(self.shape, axis, keepdims)
+        values = [combine(group) for group in self._groups(axis)]
+        return _result(values, shape, (self,))
+
+    def sum(self, axis=None, keepdims=False):
+        """Σ over `axis` (None: all elements); always an MLArray (0-d for a full sum)."""
+        return self._reduce(axis, keepdims, _sum_of)
+
+    def mean(self, axis=None, keepdims=False):
+        """Σx / N over `axis`; an empty selection gives 0/0 = nan."""
+        return self._reduce(axis, keepdims, _mean_of)
+
+    def max(self, axis=None, keepdims=False):
+        """Largest element over `axis`; its gradient goes to the first largest element
+        only (NumPy's argmax order). An empty selection is a ValueError."""
+        return self._reduce(axis, keepdims, _max_of, "max")
+
+    def min(self, axis=None, keepdims=False):
+        """Smallest element over `axis`; gradient to the first smallest element only."""
+        return self._reduce(axis, keepdims, _min_of, "min")
+
+    def std(self, axis=None, keepdims=False):
+        """Population standard deviation √(mean((x - mean(x))²)); its gradient is
+        (x - mean)/(N·std), which is nan where std == 0."""
+        centered = self - self.mean(axis, keepdims=True)
+        return (centered ** 2).mean(axis, keepdims=keepdims).sqrt()
+
+    # ------------------------------------------------------------ gradients
+
+    def backward(self):
+        """Backpropagate from this array; a non-scalar array is summed first (its
+        gradient seed is all ones), as in SmolML."""
+        if not self.shape:
+            root = self._values[0]
+        else:
+            # built directly (not via apply_op) so backward works in no_grad too
+            root = Value(_sum_of(self._values).data, tuple(self._values), "sum")
+        backpropagate(root)
+
+    def grad(self):
+        """dL/dself as a new MLArray of floats (tracks no gradient)."""
+        values = [Value(v.grad, requires_grad=False) for v in self._values]
+        return MLArray._from_values(values, self.shape, False)
+
+    def zero_grad(self):
+        for v in self._values:
+            v.grad = 0.0
+        return self
+
+    def restart(self):
+        """Zero the gradient and cut the history: every element becomes a leaf holding
+        its current value. Returns self."""
+        for v in self._values:
+            v.grad = 0.0
+            v._prev = ()
+            v._op = ""
+        return self
+
+    # ------------------------------------------------------------ constructors
+
+    @staticmethod
+    def ensure_array(*args):
+        """MLArrays pass through; a number x becomes MLArray([x]); lists and NumPy
+        arrays become MLArrays. One argument gives one array, several a tuple."""
+        arrays = []
+        for arg in args:
+            if isinstance(arg, MLArray):
+                arrays.append(arg)
+            elif _shapes.is_number(arg):
+                arrays.append(MLArray([arg]))
+            elif isinstance(arg, (list, tuple)) or _is_ndarray(arg):
+                arrays.append(MLArray(arg))
+            else:
+                backend = _backend.backend_of(arg)
+                if backend is not None and backend != NAME:
+                    raise TypeError(MIX_MESSAGE)
+                raise TypeError(f"cannot make an MLArray from {_shapes.describe(arg)}")
+        return arrays[0] if len(arrays) == 1 else tuple(arrays)
+
+    @classmethod
+    def xavier_uniform(cls, in_features, out_features):
+        """(in, out) weights drawn from U(-l, l), l = √(6/(in + out))."""
+        limit = math.sqrt(6.0 / (in_features + out_features))
+        shape = _shapes.check_shape((in_features, out_features))
+        values = [Value(rng.uniform(-limit, limit)) for _ in range(_shapes.size_of(shape))]
+        return cls._from_values(values, shape, True)
+
+    @classmethod
+    def xavier_normal(cls, in_features, out_features):
+        """(in, out) weights drawn from N(0, σ²), σ = √(2/(in + out))."""
+        sigma = math.sqrt(2.0 / (in_features + out_features))
+        shape = _shapes.check_shape((in_features, out_features))
+        values = [Value(rng.gauss(0.0, sigma)) for _ in range(_shapes.size_of(shape))]
+        return cls._from_values(values, shape, True)
+
+
+# ---------------------------------------------------------------- helpers of the ops
+
+def _sum_of(values):
+    return apply_op("sum", tuple(values))
+
+
+def _mean_of(values):
+    count = Value(len(values), requires_grad=False)
+    return apply_op("/", (_sum_of(values), count))
+
+
+def _max_of(values):
+    best = 0
+    for i in range(1, len(values)):
+        if math.isnan(values[best].data):
+            break   # nan wins, as in NumPy
+        if values[i].data > values[best].data or math.isnan(values[i].data):
+            best = i
+    return apply_op("max", (values[best],))
+
+
+def _min_of(values):
+    best = 0
+    for i in range(1, len(values)):
+        if math.isnan(values[best].data):
+            break
+        if values[i].data < values[best].data or math.isnan(values[i].data):
+            best = i
+    return apply_op("min", (values[best],))
+
+
+def _matmul(a, b):
+    batch, n, k, m, shape = _shapes.matmul_shapes(a.shape, b.shape)
+    # batch-matrix number -> the matrix of a (of b) that broadcasting reads there
+    a_batch = _shapes.broadcast_offsets(a.shape[:-2], batch)
+    b_batch = _shapes.broadcast_offsets(b.shape[:-2], batch)
+    values = []
+    for a_matrix, b_matrix in zip(a_batch, b_batch):
+        a_start = a_matrix * n * k
+        b_start = b_matrix * k * m
+        rows = [a._values[a_start + i * k:a_start + (i + 1) * k] for i in range(n)]
+        columns = [b._values[b_start + j:b_start + k * m:m] for j in range(m)]
+        for row in rows:
+            for column in columns:
+                values.append(apply_op("dot", tuple(row) + tuple(column)))
+    return _result(values, shape, (a, b))
+
+
+def _numbers_for(data, shape):
+    """The floats of `data` broadcast to `shape`, row-major (for in-place writes)."""
+    if isinstance(data, Value):
+        source = MLArray._from_values([data], (), False)
+    elif isinstance(data, MLArray):
+        source = data
+    else:
+        source = MLArray(data, requires_grad=False)
+    if _shapes.broadcast_shapes(source.shape, shape) != tuple(shape):
+        raise ValueError(
+            f"could not broadcast input array from shape {source.shape} into shape {tuple(shape)}")
+    return [source._values[i].data for i in _shapes.broadcast_offsets(source.shape, shape)]
+
+
+def _filled(shape, make):
+    shape = _shapes.check_shape(shape)
+    values = [Value(make()) for _ in range(_shapes.size_of(shape))]
+    return MLArray._from_values(values, shape, True)
+
+
+def zeros(*shape):
+    """MLArray of zeros: zeros(2, 3) or zeros((2, 3))."""
+    return _filled(shape, lambda: 0.0)
+
+
+def ones(*shape):
+    """MLArray of ones: ones(2, 3) or ones((2, 3))."""
+    return _filled(shape, lambda: 1.0)
+
+
+def randn(*shape):
+    """MLArray of standard normal draws, row-major from smolml's seeded generator."""
+    return _filled(shape, lambda: rng.gauss(0.0, 1.0))

@@ -1,0 +1,397 @@
+"""The pure-Python `Value`: one float, its gradient, and the operation that made it.
+
+Every operation lives in one table, `OPS`, keyed by its name: the forward function
+that computes the result from the inputs' floats, and the backward rule that turns
+the result's gradient `g` into one gradient contribution per input (chain rule:
+dL/dinput = g * dout/dinput). A node stores only its parents (an ordered tuple) and
+its op name; backward looks the rule up in the table. No node holds a closure, so a
+graph holds no reference cycles and is freed as soon as its last user lets go.
+
+Arithmetic follows IEEE float64, as NumPy does: 1/0 is inf, 0/0 and log(-1) are nan,
+log(0) is -inf, exp(1000) is inf. Nothing here raises ZeroDivisionError,
+OverflowError or a math-domain ValueError, and nothing becomes complex.
+"""
+import math
+
+from smolml import _backend
+from smolml._shapes import describe, is_number
+
+NAME = "pure"
+MIX_MESSAGE = "cannot mix objects of the 'engine' and 'pure' backends in one expression"
+
+INF = float("inf")
+NAN = float("nan")
+
+
+# ---------------------------------------------------------------- grad mode
+
+_grad_enabled = True
+
+
+def set_grad_enabled(flag):
+    """Turn graph recording on or off; returns the previous setting."""
+    global _grad_enabled
+    previous = _grad_enabled
+    _grad_enabled = bool(flag)
+    return previous
+
+
+def is_grad_enabled():
+    return _grad_enabled
+
+
+# ---------------------------------------------------------------- IEEE float64 math
+# Python's float operators raise where IEEE (and NumPy) return inf or nan; these don't.
+
+def ieee_div(a, b):
+    """a / b, with x/0 -> ±inf and 0/0 -> nan."""
+    if b == 0.0:
+        if a == 0.0 or math.isnan(a):
+            return NAN
+        # the sign of a zero divisor counts: 1/-0.0 is -inf
+        return math.copysign(INF, a) * math.copysign(1.0, b)
+    return a / b
+
+
+def _is_odd_integer(x):
+    x = float(x)
+    return x.is_integer() and x % 2.0 == 1.0
+
+
+def ieee_pow(a, b):
+    """a ** b as C's pow: 0 ** -1 -> inf, (-8) ** (1/3) -> nan, 10 ** 400 -> inf."""
+    try:
+        return math.pow(a, b)
+    except OverflowError:
+        # the exact result is too large: ±inf, negative only for a negative base
+        # raised to an odd integer
+        if a < 0.0 and _is_odd_integer(b):
+            return -INF
+        return INF
+    except ValueError:
+        if a == 0.0:
+            # zero to a negative power; -0.0 to an odd integer power keeps its sign
+            if math.copysign(1.0, a) < 0.0 and _is_odd_integer(b):
+                return -INF
+            return INF
+        return NAN   # a negative base to a non-integer power has no real value
+
+
+def ieee_exp(x):
+    try:
+        return math.exp(x)
+    except OverflowError:
+        return INF
+
+
+def ieee_log(x):
+    if x == 0.0:
+        return -INF
+    if x < 0.0:
+        return NAN
+    return math.log(x)   # inf -> inf, nan -> nan
+
+
+def ieee_sqrt(x):
+    if x < 0.0:
+        return NAN
+    return math.sqrt(x)
+
+
+def stable_sigmoid(x):
+    """1 / (1 + e^-x), written so that e^(large) is never formed."""
+    if x >= 0.0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = ieee_exp(x)
+    return e / (1.0 + e)
+
+
+def relu(x):
+    # max(x, 0) with nan propagating, as np.maximum(x, 0)
+    if x > 0.0 or math.isnan(x):
+        return x
+    return 0.0
+
+
+def sign(x):
+    if x > 0.0:
+        return 1.0
+    if x < 0.0:
+        return -1.0
+    return 0.0
+
+
+def clip(x, low, high):
+    # min(max(x, low), high), as np.clip; nan stays nan
+    if x < low:
+        x = low
+    if x > high:
+        x = high
+    return x
+
+
+def dot(*xs):
+    """Σ a_i·b_i over the first and second halves of xs, summed left to right."""
+    k = len(xs) // 2
+    total = 0.0
+    for i in range(k):
+        total += xs[i] * xs[k + i]
+    return total
+
+
+def total(*xs):
+    result = 0.0
+    for x in xs:
+        result += x
+    return result
+
+
+# ---------------------------------------------------------------- the op table
+# OPS[name] = (forward, backward)
+#   forward(*inputs) -> output                      (floats)
+#   backward(g, out, *inputs) -> one gradient per input: g · d(out)/d(input)
+
+OPS = {}
+
+
+def defop(name, forward, backward):
+    OPS[name] = (forward, backward)
+
+
+def _pow_backward(g, out, a, b):
+    # d/da: b·a^(b-1), taken as 0 when b == 0 (a^0 is constant in a, even at a == 0)
+    da = g * (0.0 if b == 0.0 else b * ieee_pow(a, b - 1.0))
+    # d/db: a^b·log(a); log(0) = -inf makes this nan at a == 0, as IEEE says
+    db = g * (out * ieee_log(a))
+    return (da, db)
+
+
+def _dot_backward(g, out, *xs):
+    k = len(xs) // 2
+    a, b = xs[:k], xs[k:]
+    return tuple(g * bi for bi in b) + tuple(g * ai for ai in a)
+
+
+def _clip_backward(g, out, x, low, high):
+    # the slope is 1 inside [low, high] (bounds included) and 0 where x was clamped
+    return (g * (1.0 if low <= x <= high else 0.0), 0.0, 0.0)
+
+
+#      name       forward                       backward
+defop("+",       lambda a, b: a + b,           lambda g, out, a, b: (g, g))
+defop("-",       lambda a, b: a - b,           lambda g, out, a, b: (g, -g))
+defop("*",       lambda a, b: a * b,           lambda g, out, a, b: (g * b, g * a))
+defop("/",       ieee_div,                     lambda g, out, a, b: (g * ieee_div(1.0, b),
+                                                                     g * ieee_div(-a, b * b)))
+defop("**",      ieee_pow,                     _pow_backward)
+defop("neg",     lambda a: -a,                 lambda g, out, a: (-g,))
+defop("exp",     ieee_exp,                     lambda g, out, a: (g * out,))
+defop("log",     ieee_log,                     lambda g, out, a: (g * ieee_div(1.0, a),))
+defop("sqrt",    ieee_sqrt,                    lambda g, out, a: (g * ieee_div(0.5, out),))
+defop("abs",     abs,                          lambda g, out, a: (g * sign(a),))
+defop("ReLU",    relu,                         lambda g, out, a: (g * (1.0 if a > 0.0 else 0.0),))
+defop("tanh",    math.tanh,                    lambda g, out, a: (g * (1.0 - out * out),))
+defop("sigmoid", stable_sigmoid,               lambda g, out, a: (g * (out * (1.0 - out)),))
+defop("clip",    clip,                         _clip_backward)
+# ops MLArray builds its array operations from
+defop("sum",     total,                        lambda g, out, *xs: (g,) * len(xs))
+defop("dot",     dot,                          _dot_backward)
+defop("copy",    lambda a: a,                  lambda g, out, a: (g,))
+defop("max",     lambda a: a,                  lambda g, out, a: (g,))   # a: the selected element
+defop("min",     lambda a: a,                  lambda g, out, a: (g,))
+
+
+def apply_op(op, parents):
+    """Run OPS[op] forward on the parents' data; the result records its parents only
+    if grad mode is on and one of them requires a gradient."""
+    forward = OPS[op][0]
+    data = forward(*[p.data for p in parents])
+    if _grad_enabled:
+        for parent in parents:
+            if parent.requires_grad:
+                return Value(data, parents, op)
+    return Value(data, requires_grad=False)
+
+
+def topological_order(root):
+    """Every node `root` depends on (through nodes that require grad), each after all
+    of its parents, found by an explicit depth-first stack (no recursion), parents
+    visited in `_prev` order."""
+    order = []
+    visited = set()
+    stack = [(root, False)]
+    while stack:
+        node, parents_done = stack.pop()
+        if parents_done:
+            order.append(node)
+            continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        stack.append((node, True))
+        for parent in reversed(node._prev):   # reversed: the first parent is popped first
+            if parent.requires_grad and id(parent) not in visited:
+                stack.append((parent, False))
+    return order
+
+
+def backpropagate(root):
+    """dL/dnode for every node L = root depends on.
+
+    Interior nodes restart from 0 on each call; leaves accumulate across calls
+    (SmolML's behaviour: clear them with zero_grad/restart)."""
+    order = topological_order(root)
+    for node in order:
+        if node._prev:
+            node.grad = 0.0
+    if root.requires_grad:      # a node that tracks nothing keeps grad 0, even as the root
+        root.grad += 1.0
+    for node in reversed(order):
+        if not node._prev:
+            continue
+        if node._op not in OPS:
+            raise NotImplementedError(f"no backward rule for the op {node._op!r}")
+        backward = OPS[node._op][1]
+        grads = backward(node.grad, node.data, *[p.data for p in node._prev])
+        for parent, grad in zip(node._prev, grads):
+            if parent.requires_grad:
+                parent.grad += grad
+
+
+# ---------------------------------------------------------------- Value
+
+class Value:
+    """A scalar node of the autograd graph.
+
+    `data` is the float, `grad` is dL/d(data) after `L.backward()`, `_prev` the ordered
+    tuple of the nodes it was computed from and `_op` the name of that computation
+    (a key of OPS). `requires_grad` says whether gradients are tracked through it.
+    """
+    __slots__ = ("data", "grad", "_prev", "_op", "requires_grad")
+    _smolml_backend = NAME
+
+    def __init__(self, data, _children=(), _op="", requires_grad=True):
+        if type(data) is not float:
+            if not is_number(data):
+                raise TypeError(f"Value needs a real number; got {describe(data)}")
+            data = float(data)
+        self.data = data
+        self.grad = 0.0
+        self._prev = tuple(_children)
+        self._op = _op
+        self.requires_grad = bool(requires_grad)
+
+    def _operand(self, other):
+        """other as a Value (numbers become constants), or NotImplemented."""
+        if isinstance(other, Value):
+            return other
+        if is_number(other):
+            return Value(other, requires_grad=False)
+        backend = _backend.backend_of(other)
+        if backend is not None and backend != NAME:
+            raise TypeError(MIX_MESSAGE)
+        return NotImplemented
+
+    def _binary(self, op, other, reflected=False):
+        other = self._operand(other)
+        if other is NotImplemented:
+            return NotImplemented
+        return apply_op(op, (other, self) if reflected else (self, other))
+
+    def __add__(self, other):
+        return self._binary("+", other)
+
+    def __radd__(self, other):
+        return self._binary("+", other, reflected=True)
+
+    def __sub__(self, other):
+        return self._binary("-", other)
+
+    def __rsub__(self, other):
+        return self._binary("-", other, reflected=True)
+
+    def __mul__(self, other):
+        return self._binary("*", other)
+
+    def __rmul__(self, other):
+        return self._binary("*", other, reflected=True)
+
+    def __truediv__(self, other):
+        return self._binary("/", other)
+
+    def __rtruediv__(self, other):
+        return self._binary("/", other, reflected=True)
+
+    def __pow__(self, other):
+        return self._binary("**", other)
+
+    def __rpow__(self, other):
+        return self._binary("**", other, reflected=True)
+
+    def __neg__(self):
+        return apply_op("neg", (self,))
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return apply_op("abs", (self,))
+
+    def abs(self):
+        return apply_op("abs", (self,))
+
+    def exp(self):
+        return apply_op("exp", (self,))
+
+    def log(self):
+        return apply_op("log", (self,))
+
+    def sqrt(self):
+        return apply_op("sqrt", (self,))
+
+    def relu(self):
+        return apply_op("ReLU", (self,))
+
+    def tanh(self):
+        return apply_op("tanh", (self,))
+
+    def sigmoid(self):
+        return apply_op("sigmoid", (self,))
+
+    def backward(self):
+        """Fill `.grad` of every node this one depends on with d(self)/d(node)."""
+        backpropagate(self)
+
+    def _compare_data(self, other):
+        if isinstance(other, Value):
+            return other.data
+        if is_number(other):
+            return float(other)
+        backend = _backend.backend_of(other)
+        if backend is not None and backend != NAME:
+            raise TypeError(MIX_MESSAGE)
+        return NotImplemented
+
+    def __lt__(self, other):
+        other = self._compare_data(other)
+        return NotImplemented if other is NotImplemented else self.data < other
+
+    def __le__(self, other):
+        other = self._compare_data(other)
+        return NotImplemented if other is NotImplemented else self.data <= other
+
+    def __gt__(self, other):
+        other = self._compare_data(other)
+        return NotImplemented if other is NotImplemented else self.data > other
+
+    def __ge__(self, other):
+        other = self._compare_data(other)
+        return NotImplemented if other is NotImplemented else self.data >= other
+
+    # == and hash stay identity: Values are graph nodes, kept in sets and dicts
+
+    def __float__(self):
+        return self.data
+
+    def __repr__(self):
+        return f"Value(data={self.data!r}, grad={self.grad!r})"
