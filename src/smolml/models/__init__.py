@@ -1,0 +1,1 @@
+"""smolml models: neural networks, regression, trees, unsupervised learning."""

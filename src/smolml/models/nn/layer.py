@@ -1,0 +1,46 @@
+"""`DenseLayer`: a fully connected layer, output = activation(input @ W + b)."""
+from smolml.core.ml_array import zeros
+from smolml.utils import activation, initializers
+
+
+class DenseLayer:
+    """A fully connected layer of `output_size` units, each seeing all `input_size` inputs.
+
+    Parameters: `weights` W of shape (input_size, output_size), drawn by
+    `weight_initializer.initialize(input_size, output_size)`, and `biases` b of shape
+    (1, output_size), zeros. `forward` maps a batch X of shape (N, input_size) to
+    activation(X @ W + b) of shape (N, output_size); b broadcasts over the N rows.
+    """
+
+    def __init__(self, input_size, output_size, activation_function=activation.linear,
+                 weight_initializer=initializers.XavierUniform):
+        self.weights = weight_initializer.initialize(input_size, output_size)
+        self.biases = zeros(1, output_size)
+        self.activation_function = activation_function
+
+    @property
+    def input_size(self):
+        return self.weights.shape[0]
+
+    @property
+    def output_size(self):
+        return self.weights.shape[1]
+
+    def forward(self, input_data):
+        """activation(input_data @ W + b); builds the graph back to W and b."""
+        z = input_data @ self.weights + self.biases
+        return self.activation_function(z)
+
+    def update(self, optimizer, layer_idx):
+        """Let `optimizer` update W and b from their gradients (see utils.optimizers)."""
+        self.weights, self.biases = optimizer.update(self, layer_idx,
+                                                     param_names=("weights", "biases"))
+
+    def restart(self):
+        """Zero W's and b's gradients and cut their history, ready for the next step."""
+        self.weights.restart()
+        self.biases.restart()
+
+    def __repr__(self):
+        return (f"DenseLayer(in={self.input_size}, out={self.output_size}, "
+                f"activation={self.activation_function.__name__})")

@@ -1,0 +1,369 @@
+"""`NeuralNetwork`: a stack of layers, a loss function and an optimizer that trains them."""
+import math
+import os
+import signal
+import threading
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from smolml._grad import no_grad
+from smolml._random import rng
+from smolml.core.ml_array import MLArray
+from smolml.models.nn.layer import DenseLayer
+from smolml.utils import activation, losses, memory, optimizers
+from smolml.utils.initializers import WeightInitializer
+
+FILE_FORMAT = "smolml.NeuralNetwork"
+FILE_VERSION = 1
+
+
+class NeuralNetwork:
+    """A feed-forward network: `forward` passes data through `layers` in order.
+
+    `loss_function(y_pred, y_true)` returns a 0-d MLArray; `optimizer` (an
+    `utils.optimizers.Optimizer`; None gives a new `SGD()`) updates every layer's
+    parameters after each backward pass.
+    """
+
+    def __init__(self, layers, loss_function, optimizer=None):
+        self.layers = list(layers)
+        self.loss_function = loss_function
+        self.optimizer = optimizer if optimizer is not None else optimizers.SGD()
+        self.history = {"loss": [], "val_loss": []}
+
+    def forward(self, input_data):
+        """Output of the last layer for a batch `input_data` (MLArray, list or NumPy).
+
+        Data that is not an MLArray yet is wrapped with requires_grad=False: inputs
+        need no gradient. Builds the graph back to every parameter; wrap the call in
+        `smolml.no_grad()` to predict without one.
+        """
+        if not isinstance(input_data, MLArray):
+            input_data = MLArray(input_data, requires_grad=False)
+        for layer in self.layers:
+            input_data = layer.forward(input_data)
+        return input_data
+
+    def train(self, X, y, epochs, verbose=True, print_every=1, batch_size=None, shuffle=True,
+              validation_data=None):
+        """Fit the parameters to (X, y) by gradient descent; returns the loss history.
+
+        X, y: MLArrays, nested lists or NumPy arrays with samples along the first axis.
+        Each epoch visits every sample once, in batches of `batch_size` rows (None: the
+        whole set in one batch), reshuffled every epoch when `shuffle` (with
+        `smolml._random.rng`, so `smolml.manual_seed` fixes the order; a single
+        batch is not shuffled, its gradient does not depend on row order). One step is:
+        forward, loss, `loss.backward()`, `layer.update(optimizer, idx)` for every
+        layer, then `restart()` of the batch and of every parameter.
+
+        Returns one float per epoch: the mean of that epoch's batch losses. The same
+        list is `self.history["loss"]`; with `validation_data=(X_val, y_val)`, the
+        loss on it after each epoch (computed under no_grad) is
+        `self.history["val_loss"]`.
+
+        verbose: a live progress bar (epoch, loss, time left) and, every `print_every`
+        epochs, a line with the epoch's loss.
+
+        Ctrl-C stops training after the step under way and returns the history so
+        far (a second Ctrl-C interrupts at once); a `KeyboardInterrupt` raised inside
+        a step (by the loss function, say) abandons that step. Either way the
+        parameters hold the last completed update, and an epoch cut short counts with
+        the mean of its completed steps.
+
+        Raises FloatingPointError, naming the epoch, when the loss is not finite;
+        that step's update is not applied.
+        """
+        X_data, y_data = _as_numpy(X, "X"), _as_numpy(y, "y")
+        if len(y_data) != len(X_data):
+            raise ValueError(f"X has {len(X_data)} samples but y has {len(y_data)}")
+        if len(X_data) == 0:
+            raise ValueError("cannot train on an empty data set")
+        batches = _Batches(X_data, y_data, _check_batch_size(batch_size, len(X_data)), shuffle)
+        if validation_data is not None:
+            X_val, y_val = validation_data
+            X_val = MLArray(_as_numpy(X_val, "X_val"), requires_grad=False)
+            y_val = MLArray(_as_numpy(y_val, "y_val"), requires_grad=False)
+
+        history, val_history = [], []
+        self.history = {"loss": history, "val_loss": val_history}
+        progress = tqdm(total=epochs * batches.steps_per_epoch, unit="step", disable=not verbose,
+                        dynamic_ncols=True)
+        with _StopAfterStep(verbose) as ctrl_c, progress as bar:
+            for epoch in range(epochs):
+                bar.set_description(f"epoch {epoch + 1}/{epochs}")
+                batch_losses, stopped = self._train_epoch(batches, epoch, bar, ctrl_c)
+                if batch_losses:
+                    history.append(sum(batch_losses) / len(batch_losses))
+                    line = f"Epoch {epoch + 1}/{epochs}, Loss: {history[-1]:.6f}"
+                    if validation_data is not None:
+                        val_history.append(self._loss_on(X_val, y_val))
+                        line += f", Validation loss: {val_history[-1]:.6f}"
+                    if verbose and (stopped or (print_every and (epoch + 1) % print_every == 0)):
+                        bar.write(line)
+                if stopped:
+                    if verbose:
+                        bar.write(f"Training stopped by the user in epoch {epoch + 1}/{epochs}.")
+                    break
+        return history
+
+    def _loss_on(self, X, y):
+        with no_grad():
+            return float(self.loss_function(self.forward(X), y))
+
+    def _train_epoch(self, batches, epoch, bar, ctrl_c):
+        """Run one epoch's steps; returns (their losses, whether training must stop)."""
+        batch_losses = []
+        for step, (X, y) in enumerate(batches.epoch()):
+            try:
+                batch_losses.append(self._train_step(X, y, epoch, step, batches.steps_per_epoch))
+            except KeyboardInterrupt:
+                self._restart(X, y)
+                return batch_losses, True
+            bar.update(1)
+            bar.set_postfix(loss=f"{sum(batch_losses) / len(batch_losses):.4f}")
+            if ctrl_c.requested:
+                return batch_losses, True
+        return batch_losses, False
+
+    def _train_step(self, X, y, epoch, step, steps_per_epoch):
+        """One step of SmolML's loop; returns the loss as a float."""
+        y_pred = self.forward(X)
+        loss = self.loss_function(y_pred, y)
+        loss_value = float(loss)
+        if not math.isfinite(loss_value):
+            self._restart(X, y)
+            raise FloatingPointError(
+                f"the loss became {loss_value} in epoch {epoch + 1} (step {step + 1} of "
+                f"{steps_per_epoch}); training stopped before applying that step. "
+                f"A smaller learning rate or scaled inputs usually help.")
+        loss.backward()
+        # A new step for the optimizer only now: a step abandoned before its update
+        # must not advance Adam's t.
+        if hasattr(self.optimizer, "begin_step"):
+            self.optimizer.begin_step()
+        for idx, layer in enumerate(self.layers):
+            layer.update(self.optimizer, idx)
+        self._restart(X, y)
+        return loss_value
+
+    def _restart(self, X, y):
+        # Zero every gradient and cut the graph, so the next step starts clean.
+        X.restart()
+        y.restart()
+        for layer in self.layers:
+            layer.weights.restart()
+            layer.biases.restart()
+
+    def save(self, path):
+        """Write the layers' sizes, activation names and parameters to a `.npz` file.
+
+        NumPy arrays only (no pickle). NumPy adds `.npz` to a path without it; the
+        path written is returned. The loss function's name is stored too; the
+        optimizer and its state are not.
+        """
+        arrays = {
+            "format": np.array(FILE_FORMAT),
+            "version": np.array(FILE_VERSION),
+            "input_sizes": np.array([layer.input_size for layer in self._dense_layers()],
+                                    dtype=np.int64),
+            "output_sizes": np.array([layer.output_size for layer in self.layers], dtype=np.int64),
+            "activations": np.array([layer.activation_function.__name__ for layer in self.layers],
+                                    dtype=np.str_),
+            "loss_function": np.array(getattr(self.loss_function, "__name__", "")),
+        }
+        for i, layer in enumerate(self.layers):
+            arrays[f"weights_{i}"] = layer.weights.numpy()
+            arrays[f"biases_{i}"] = layer.biases.numpy()
+        path = os.fspath(path)
+        np.savez(path, **arrays)
+        return path if path.endswith(".npz") else path + ".npz"
+
+    @classmethod
+    def load(cls, path, loss_function=None, optimizer=None, activations=None):
+        """Rebuild a network written by `save`, on the active backend.
+
+        Activations and the loss function are found by name in `smolml.utils`;
+        pass `activations={name: function}` for others and `loss_function=` to
+        override or supply the loss. `optimizer` as in `NeuralNetwork(...)`.
+        Raises ValueError when the file is not a smolml network or a parameter's
+        shape does not match its layer's sizes.
+        """
+        path = os.fspath(path)
+        if not os.path.exists(path) and os.path.exists(path + ".npz"):
+            path += ".npz"
+        with np.load(path, allow_pickle=False) as stored:
+            contents = {key: stored[key] for key in stored.files}
+        for key in ("format", "input_sizes", "output_sizes", "activations"):
+            if key not in contents:
+                raise ValueError(f"{path} is not a smolml NeuralNetwork file (no {key!r} entry)")
+        if str(contents["format"]) != FILE_FORMAT:
+            raise ValueError(f"{path} is not a smolml NeuralNetwork file "
+                             f"(format {str(contents['format'])!r})")
+        known = dict(activations or {})
+        layers = []
+        sizes = zip(contents["input_sizes"], contents["output_sizes"], contents["activations"])
+        for i, (n_in, n_out, name) in enumerate(sizes):
+            n_in, n_out, name = int(n_in), int(n_out), str(name)
+            function = known.get(name) or getattr(activation, name, None)
+            if not callable(function):
+                raise ValueError(f"layer {i + 1} of {path} uses activation {name!r}, which is "
+                                 f"not in smolml.utils.activation; pass "
+                                 f"activations={{{name!r}: function}}")
+            weights = _stored_parameter(contents, f"weights_{i}", (n_in, n_out), path)
+            biases = _stored_parameter(contents, f"biases_{i}", (1, n_out), path)
+            layer = DenseLayer(n_in, n_out, function, weight_initializer=_Stored(weights))
+            layer.biases.update_values(biases)
+            layers.append(layer)
+        if loss_function is None:
+            name = str(contents.get("loss_function", ""))
+            loss_function = getattr(losses, name, None) if name else None
+            if not callable(loss_function):
+                raise ValueError(f"{path} was trained with loss {name!r}, which is not in "
+                                 f"smolml.utils.losses; pass loss_function=")
+        return cls(layers, loss_function, optimizer)
+
+    def _dense_layers(self):
+        for layer in self.layers:
+            if not isinstance(layer, DenseLayer):
+                raise TypeError(f"save() stores DenseLayers only; got {type(layer).__name__}")
+        return self.layers
+
+    def __repr__(self):
+        """SmolML's summary: layers, parameter counts, optimizer, loss and memory."""
+        separator = "=" * 80
+        size_info = memory.calculate_neural_network_size(self)
+        layer_lines = []
+        for i, (layer, layer_size) in enumerate(zip(self.layers, size_info["layers"])):
+            n_in, n_out = layer.weights.shape[0], layer.weights.shape[-1]
+            name = getattr(layer.activation_function, "__name__", repr(layer.activation_function))
+            params = layer.weights.size() + layer.biases.size()
+            layer_lines += [
+                f"  Layer {i + 1}: Dense(in={n_in}, out={n_out}, activation={name})",
+                f"      Parameters: {params:,} ({n_in}×{n_out} weights + {n_out} biases)",
+                f"      Memory: {_layer_memory(layer_size)}",
+            ]
+        total_params = sum(layer.weights.size() + layer.biases.size() for layer in self.layers)
+        optimizer_lines = [f"Optimizer: {type(self.optimizer).__name__}"
+                           f"(learning_rate={self.optimizer.learning_rate})"]
+        state = size_info["optimizer"]["state"]
+        optimizer_lines += [f"    {key}: {memory.format_size(size)}" for key, size in state.items()]
+        loss_name = getattr(self.loss_function, "__name__", repr(self.loss_function))
+        memory_lines = ["Memory Usage:"]
+        memory_lines += [f"  Layer {i + 1}: {_layer_memory(layer_size)}"
+                         for i, layer_size in enumerate(size_info["layers"])]
+        if state:
+            memory_lines.append(f"  Optimizer State: {memory.format_size(sum(state.values()))}")
+        memory_lines.append(f"  Base Objects: {memory.format_size(size_info['base'])}")
+        memory_lines.append(f"Total Memory: {memory.format_size(size_info['total'])}")
+        return "\n".join([
+            "", "Neural Network Architecture", separator, "",
+            "Architecture:", *layer_lines, "",
+            *optimizer_lines,
+            f"Loss Function: {loss_name}", "",
+            f"Total Parameters: {total_params:,}", "",
+            *memory_lines,
+            separator, "",
+        ])
+
+
+def _layer_memory(layer_size):
+    return (f"{memory.format_size(layer_size['total'])} "
+            f"(weights: {memory.format_size(layer_size['weights_size'])}, "
+            f"biases: {memory.format_size(layer_size['biases_size'])})")
+
+
+def _as_numpy(data, name):
+    """Training data as a float64 NumPy array with samples along axis 0."""
+    if isinstance(data, MLArray):
+        array = data.numpy()
+    else:
+        array = np.asarray(data, dtype=np.float64)
+    if array.ndim == 0:
+        raise ValueError(f"{name} must have a sample axis; got a 0-d array")
+    return array
+
+
+class _Batches:
+    """The training data cut into batches: MLArrays that need no gradient."""
+
+    def __init__(self, X, y, batch_size, shuffle):
+        self.X, self.y = X, y
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.steps_per_epoch = math.ceil(len(X) / batch_size)
+        if self.steps_per_epoch == 1:
+            # one batch: built once and reused every epoch (restart() clears it)
+            self.whole = (MLArray(X, requires_grad=False), MLArray(y, requires_grad=False))
+
+    def epoch(self):
+        """Yield one epoch's (X_batch, y_batch), in a new random order if shuffling."""
+        if self.steps_per_epoch == 1:
+            yield self.whole
+            return
+        order = list(range(len(self.X)))
+        if self.shuffle:
+            rng.shuffle(order)
+        for start in range(0, len(order), self.batch_size):
+            rows = order[start:start + self.batch_size]
+            yield (MLArray(self.X[rows], requires_grad=False),
+                   MLArray(self.y[rows], requires_grad=False))
+
+
+def _check_batch_size(batch_size, n_samples):
+    if batch_size is None:
+        return n_samples
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be None or an int >= 1; got {batch_size!r}")
+    return min(batch_size, n_samples)
+
+
+def _stored_parameter(contents, key, shape, path):
+    if key not in contents:
+        raise ValueError(f"{path} has no {key!r} entry")
+    array = contents[key]
+    if array.shape != shape:
+        raise ValueError(f"{key} in {path} has shape {array.shape}; its layer needs {shape}")
+    return array.astype(np.float64)
+
+
+class _Stored(WeightInitializer):
+    """Initializer that hands back saved weights (so loading draws no random numbers)."""
+
+    def __init__(self, array):
+        self.array = array
+
+    def initialize(self, *dims):
+        return MLArray(self.array)
+
+
+class _StopAfterStep:
+    """While training, the first Ctrl-C only asks to stop once the current step is
+    done (so no layer is left half updated); a second one interrupts at once.
+
+    Only the main thread receives signals, so elsewhere this does nothing, and a
+    SIGINT handler someone else installed is left alone.
+    """
+
+    def __init__(self, verbose):
+        self.verbose = verbose
+        self.requested = False
+        self._previous = None
+
+    def __enter__(self):
+        if (threading.current_thread() is threading.main_thread()
+                and signal.getsignal(signal.SIGINT) is signal.default_int_handler):
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        if self.verbose:
+            tqdm.write("Stopping after this step (press Ctrl-C again to stop now).")
+
+    def __exit__(self, *exc):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+        return False

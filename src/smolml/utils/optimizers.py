@@ -1,0 +1,175 @@
+"""Optimizers: turn gradients into parameter updates.
+
+The protocol is SmolML's. After `loss.backward()`, each layer calls
+`layer.update(optimizer, idx)`, which calls
+`optimizer.update(layer, idx, param_names=("weights", "biases"))`. For each named
+parameter θ (an `MLArray` attribute of the layer) the optimizer reads g = θ.grad(),
+computes the new value of θ and writes it into θ in place with `update_values`, under
+`smolml.no_grad()`: the new parameter is the same leaf array holding new numbers, so
+no step ever chains the previous parameters into the graph. `update` returns the
+parameters (the same objects), so SmolML's `self.weights, self.biases = ...` still works.
+
+Per-parameter state (velocities, moment estimates) lives in dicts keyed by layer index,
+then by parameter name: `optimizer.velocities[idx]["weights"]`.
+
+Training steps. Adam's bias correction needs t, the number of training steps so far.
+`optimizer.step_count` counts them. `NeuralNetwork.train` calls `begin_step()` once
+before each step's updates; a hand-written loop need not: an `update` for an index
+already updated in the current step (the loop came round to layer 0 again) starts the
+next step by itself, as does the very first update.
+"""
+from smolml._grad import no_grad
+from smolml.core.ml_array import zeros
+
+
+class Optimizer:
+    """Base class. Subclasses implement `new_value(param, grad, idx, name)`.
+
+    Attributes: `learning_rate` (α), `step_count` (training steps begun so far).
+    """
+
+    state_names = ()
+    """Names of the attributes that hold per-parameter state, for `state`."""
+
+    def __init__(self, learning_rate=0.01):
+        self.learning_rate = learning_rate
+        self.step_count = 0
+        self._updated_this_step = set()
+
+    def begin_step(self):
+        """Start a new training step: t ← t + 1."""
+        self.step_count += 1
+        self._updated_this_step = set()
+
+    def update(self, object, object_idx, param_names=("weights", "biases")):
+        """Update `object`'s parameters named in `param_names` from their gradients.
+
+        `object_idx` names the object (a layer index, or any hashable) so that state
+        stays with the parameter it belongs to. Returns the updated parameters, in the
+        order of `param_names`.
+        """
+        if self.step_count == 0 or object_idx in self._updated_this_step:
+            self.begin_step()
+        self._updated_this_step.add(object_idx)
+        params = tuple(getattr(object, name) for name in param_names)
+        with no_grad():
+            for name, param in zip(param_names, params):
+                param.update_values(self.new_value(param, param.grad(), object_idx, name))
+        return params
+
+    def new_value(self, param, grad, idx, name):
+        """The new value of parameter `param` (an MLArray) given its gradient `grad`."""
+        raise NotImplementedError("subclasses of Optimizer implement new_value()")
+
+    @property
+    def state(self):
+        """{state name: {idx: {param name: MLArray}}}, e.g. {"velocities": {...}}."""
+        return {name: getattr(self, name) for name in self.state_names}
+
+    def _slot(self, store, param, idx, name):
+        """The state array `store[idx][name]`, made as zeros of θ's shape on first use."""
+        per_object = store.setdefault(idx, {})
+        if name not in per_object:
+            per_object[name] = zeros(*param.shape)
+        return per_object[name]
+
+    def __repr__(self):
+        return f"{type(self).__name__}(learning_rate={self.learning_rate})"
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent: θ ← θ − α·g."""
+
+    def new_value(self, param, grad, idx, name):
+        return param - self.learning_rate * grad
+
+
+class SGDMomentum(Optimizer):
+    """Gradient descent with momentum:
+
+        v ← β·v + α·g
+        θ ← θ − v
+
+    v (`velocities`, starting at 0) keeps moving along directions the gradient keeps
+    pointing to and damps directions where it flips sign. β = `momentum_coefficient`.
+    """
+
+    state_names = ("velocities",)
+
+    def __init__(self, learning_rate=0.01, momentum_coefficient=0.9):
+        super().__init__(learning_rate)
+        self.momentum_coefficient = momentum_coefficient
+        self.velocities = {}
+
+    def new_value(self, param, grad, idx, name):
+        velocity = self._slot(self.velocities, param, idx, name)
+        velocity = self.momentum_coefficient * velocity + self.learning_rate * grad
+        self.velocities[idx][name] = velocity
+        return param - velocity
+
+
+class AdaGrad(Optimizer):
+    """Adaptive gradient:
+
+        G ← G + g²
+        θ ← θ − α·g / √(G + ε)
+
+    G (`squared_gradients`, starting at 0) sums every past squared gradient, so each
+    parameter's step shrinks as its gradient history grows. ε (inside the root) keeps
+    the division finite while G is 0.
+    """
+
+    state_names = ("squared_gradients",)
+
+    def __init__(self, learning_rate=0.01, epsilon=1e-8):
+        super().__init__(learning_rate)
+        self.epsilon = epsilon
+        self.squared_gradients = {}
+
+    def new_value(self, param, grad, idx, name):
+        squared = self._slot(self.squared_gradients, param, idx, name) + grad * grad
+        self.squared_gradients[idx][name] = squared
+        return param - self.learning_rate * grad / (squared + self.epsilon).sqrt()
+
+
+class Adam(Optimizer):
+    """Adaptive moment estimation, at training step t = 1, 2, ...:
+
+        m ← β₁·m + (1 − β₁)·g          first moment (mean of gradients)
+        v ← β₂·v + (1 − β₂)·g²         second moment (mean of squared gradients)
+        m̂ = m / (1 − β₁ᵗ),  v̂ = v / (1 − β₂ᵗ)   bias correction (m, v start at 0)
+        θ ← θ − α·m̂ / (√v̂ + ε)
+
+    β₁ = `exp_decay_gradients`, β₂ = `exp_decay_squared`. t is `step_count`, the
+    training step, the same for every layer updated in that step. (SmolML advanced t
+    on every layer's update, so the layers of one step saw different t and, in a
+    network of L layers, the bias correction faded L times too fast.)
+    """
+
+    state_names = ("gradients_momentum", "squared_gradients_momentum")
+
+    def __init__(self, learning_rate=0.01, exp_decay_gradients=0.9, exp_decay_squared=0.999,
+                 epsilon=1e-8):
+        super().__init__(learning_rate)
+        self.exp_decay_gradients = exp_decay_gradients
+        self.exp_decay_squared = exp_decay_squared
+        self.epsilon = epsilon
+        self.gradients_momentum = {}
+        self.squared_gradients_momentum = {}
+
+    @property
+    def timestep(self):
+        """t of the current step (SmolML's name for it)."""
+        return self.step_count
+
+    def new_value(self, param, grad, idx, name):
+        beta1, beta2, t = self.exp_decay_gradients, self.exp_decay_squared, self.step_count
+        m = self._slot(self.gradients_momentum, param, idx, name)
+        v = self._slot(self.squared_gradients_momentum, param, idx, name)
+        m = beta1 * m + (1.0 - beta1) * grad
+        v = beta2 * v + (1.0 - beta2) * (grad * grad)
+        self.gradients_momentum[idx][name] = m
+        self.squared_gradients_momentum[idx][name] = v
+        m_hat = m / (1.0 - beta1 ** t)
+        v_hat = v / (1.0 - beta2 ** t)
+        return param - self.learning_rate * m_hat / (v_hat.sqrt() + self.epsilon)
