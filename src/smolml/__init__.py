@@ -10,9 +10,18 @@ from smolml._grad import no_grad, is_grad_enabled
 from smolml._random import manual_seed
 from smolml.core.value import Value
 from smolml.core.ml_array import MLArray, zeros, ones, randn
+from smolml.models import (DenseLayer, NeuralNetwork, LinearRegression, PolynomialRegression,
+                           DecisionTree, RandomForest, KMeans)
+from smolml.preprocessing import StandardScaler, MinMaxScaler
+from smolml.utils.memory import (format_size, calculate_value_size, calculate_mlarray_size,
+                                 calculate_neural_network_size)
 
 __all__ = [
     "__version__", "BACKENDS", "get_backend", "set_backend", "use_backend",
     "no_grad", "is_grad_enabled", "manual_seed",
     "Value", "MLArray", "zeros", "ones", "randn",
+    "DenseLayer", "NeuralNetwork", "LinearRegression", "PolynomialRegression",
+    "DecisionTree", "RandomForest", "KMeans", "StandardScaler", "MinMaxScaler",
+    "format_size", "calculate_value_size", "calculate_mlarray_size",
+    "calculate_neural_network_size",
 ]

@@ -10,6 +10,8 @@ The structure mirrors the pure backend name for name: what smolml._pure does per
 element with Python floats, this module does per array with C loops.
 """
 cimport cython
+from cpython.mem cimport PyMem_Free, PyMem_Realloc
+from cpython.object cimport PyObject
 from cpython.ref cimport Py_REFCNT
 from libc.string cimport memcpy, memset
 from libc.math cimport INFINITY
@@ -597,37 +599,65 @@ define_op(OP_ELEMENT, "element", backward_nothing)
 
 # ================================================================ backward driver
 
-cdef list topological_order(Node root):
-    """Nodes reachable from root, parents before children: an iterative depth-first
-    post-order (no recursion, so a chain of any length works), parents in `_prev` order."""
+cdef struct NodeList:
+    # A growable array of borrowed node pointers: the graph itself keeps every node
+    # alive while backward runs, so the sort needs no reference counting.
+    PyObject** items
+    Py_ssize_t size
+    Py_ssize_t capacity
+
+
+cdef int node_list_push(NodeList* nodes, PyObject* node) except -1:
+    cdef Py_ssize_t capacity
+    cdef PyObject** grown
+    if nodes.size == nodes.capacity:
+        capacity = 2 * nodes.capacity if nodes.capacity else 1024
+        grown = <PyObject**>PyMem_Realloc(nodes.items, capacity * sizeof(PyObject*))
+        if grown == NULL:
+            raise MemoryError(f"cannot grow the backward worklist to {capacity} nodes")
+        nodes.items = grown
+        nodes.capacity = capacity
+    nodes.items[nodes.size] = node
+    nodes.size += 1
+    return 0
+
+
+cdef int topological_order(Node root, NodeList* order) except -1:
+    """Fill `order` with the nodes reachable from root, parents before children: an
+    iterative depth-first post-order (no recursion, so a chain of any length works),
+    parents visited in `_prev` order. A node is visited once per sort: its `mark`
+    holds the number of the sort that last saw it."""
     global visit_epoch
     visit_epoch += 1
     cdef unsigned long epoch = visit_epoch
-    cdef list order = []
-    cdef list stack = [root]
+    cdef NodeList stack = NodeList(NULL, 0, 0)
     cdef Node node, parent
     cdef Py_ssize_t k
-    root.mark = epoch
-    root.next_parent = 0
-    while stack:
-        node = <Node>stack[len(stack) - 1]
-        k = node.next_parent
-        node.next_parent = k + 1
-        if k == 0:
-            parent = node.parent_a
-        elif k == 1:
-            parent = node.parent_b
-        elif node.parents_more is not None and k - 2 < len(node.parents_more):
-            parent = <Node>node.parents_more[k - 2]
-        else:
-            stack.pop()
-            order.append(node)
-            continue
-        if parent is not None and parent.mark != epoch:
-            parent.mark = epoch
-            parent.next_parent = 0
-            stack.append(parent)
-    return order
+    try:
+        root.mark = epoch
+        root.next_parent = 0
+        node_list_push(&stack, <PyObject*>root)
+        while stack.size:
+            node = <Node>stack.items[stack.size - 1]
+            k = node.next_parent
+            node.next_parent = k + 1
+            if k == 0:
+                parent = node.parent_a
+            elif k == 1:
+                parent = node.parent_b
+            elif node.parents_more is not None and k - 2 < len(node.parents_more):
+                parent = <Node>node.parents_more[k - 2]
+            else:
+                stack.size -= 1
+                node_list_push(order, <PyObject*>node)
+                continue
+            if parent is not None and parent.mark != epoch:
+                parent.mark = epoch
+                parent.next_parent = 0
+                node_list_push(&stack, <PyObject*>parent)
+    finally:
+        PyMem_Free(stack.items)
+    return 0
 
 
 cdef int run_backward(Node root) except -1:
@@ -635,21 +665,29 @@ cdef int run_backward(Node root) except -1:
 
     Interior gradients are recomputed from zero on each call; leaves accumulate across
     calls until restart() or zero_grad(), as in SmolML."""
-    cdef list order = topological_order(root)
+    cdef NodeList order = NodeList(NULL, 0, 0)
     cdef Node node
     cdef Py_ssize_t i
-    for node in order:
-        if node.op != OP_LEAF and node.op != OP_ELEMENT:
-            node.zero_grad_buffer()
-        elif node.op == OP_LEAF and node.parents_more is not None:
-            backward_missing(node)
-    root.ensure_grad()
-    if root.requires_grad:          # a node that tracks nothing keeps grad 0, even as the root
-        fill_add(root.grad_ptr, 1.0, root.numel)
-    for i in range(len(order) - 1, -1, -1):
-        node = <Node>order[i]
-        if node.op != OP_LEAF and node.requires_grad:
-            OP_RULES[node.op](node)
+    try:
+        topological_order(root, &order)
+        for i in range(order.size):
+            node = <Node>order.items[i]
+            if node.op != OP_LEAF and node.op != OP_ELEMENT:
+                if node.numel == 1 and node.grad_ptr != NULL:
+                    node.grad_ptr[0] = 0.0
+                else:
+                    node.zero_grad_buffer()
+            elif node.op == OP_LEAF and node.parents_more is not None:
+                backward_missing(node)
+        root.ensure_grad()
+        if root.requires_grad:      # a node that tracks nothing keeps grad 0, even as the root
+            fill_add(root.grad_ptr, 1.0, root.numel)
+        for i in range(order.size - 1, -1, -1):
+            node = <Node>order.items[i]
+            if node.op != OP_LEAF and node.requires_grad:
+                OP_RULES[node.op](node)
+    finally:
+        PyMem_Free(order.items)
     return 0
 
 
