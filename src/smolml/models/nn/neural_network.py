@@ -91,7 +91,7 @@ class NeuralNetwork:
                         dynamic_ncols=True)
         with _StopAfterStep(verbose) as ctrl_c, progress as bar:
             for epoch in range(epochs):
-                bar.set_description(f"epoch {epoch + 1}/{epochs}")
+                bar.set_description(f"epoch {epoch + 1}/{epochs}", refresh=False)
                 batch_losses, stopped = self._train_epoch(batches, epoch, bar, ctrl_c)
                 if batch_losses:
                     history.append(sum(batch_losses) / len(batch_losses))
@@ -114,14 +114,17 @@ class NeuralNetwork:
     def _train_epoch(self, batches, epoch, bar, ctrl_c):
         """Run one epoch's steps; returns (their losses, whether training must stop)."""
         batch_losses = []
+        running_total = 0.0
         for step, (X, y) in enumerate(batches.epoch()):
             try:
                 batch_losses.append(self._train_step(X, y, epoch, step, batches.steps_per_epoch))
             except KeyboardInterrupt:
                 self._restart(X, y)
                 return batch_losses, True
+            running_total += batch_losses[-1]
+            # refresh=False: the bar redraws on its own clock, not on every step
+            bar.set_postfix(loss=f"{running_total / len(batch_losses):.4f}", refresh=False)
             bar.update(1)
-            bar.set_postfix(loss=f"{sum(batch_losses) / len(batch_losses):.4f}")
             if ctrl_c.requested:
                 return batch_losses, True
         return batch_losses, False
