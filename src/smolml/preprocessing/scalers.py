@@ -12,6 +12,7 @@ stays connected to the graph.
 """
 import numpy as np
 
+from smolml._data import as_float_array
 from smolml.core.ml_array import MLArray
 
 _TINY = 10 * np.finfo(np.float64).eps
@@ -25,11 +26,7 @@ class _Scaler:
         return self.fit(X).transform(X)
 
     def _fit_data(self, X):
-        try:
-            data = np.array(X, dtype=np.float64)
-        except (TypeError, ValueError) as error:
-            raise TypeError(f"X must be a rectangular array of real numbers "
-                            f"(MLArray, nested lists or NumPy); {error}") from None
+        data = as_float_array(X)
         if data.ndim not in (1, 2):
             raise ValueError(f"X must be 1-D or 2-D (n_samples, n_features); "
                              f"got shape {data.shape}")

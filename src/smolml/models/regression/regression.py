@@ -16,6 +16,7 @@ import itertools
 
 import numpy as np
 
+from smolml._data import as_float_array
 from smolml.core.ml_array import MLArray, ones
 import smolml.utils.initializers as initializers
 import smolml.utils.losses as losses
@@ -116,7 +117,7 @@ class Regression:
 
     def _check_X(self, X):
         """X as a float64 array of shape (n_samples, n_inputs), or a clear error."""
-        X = _as_float_array(X, "X")
+        X = as_float_array(X, "X")
         if X.ndim == 1 and self._n_inputs == 1:
             X = X.reshape(-1, 1)
         if X.ndim != 2:
@@ -218,19 +219,9 @@ class PolynomialRegression(Regression):
                 f"Expanded features: {self.input_size}"]
 
 
-def _as_float_array(data, name):
-    """`data` (MLArray, nested lists, NumPy) as a new float64 ndarray, or a clear error."""
-    try:
-        array = np.array(data, dtype=np.float64)
-    except (TypeError, ValueError) as error:
-        raise TypeError(f"{name} must be a rectangular array of real numbers "
-                        f"(MLArray, nested lists or NumPy); {error}") from None
-    return array
-
-
 def _as_targets(y, n_samples):
     """y as float64 of shape (n_samples,); a (n, 1) column is accepted."""
-    y = _as_float_array(y, "y")
+    y = as_float_array(y, "y")
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
     if y.ndim != 1:

@@ -22,6 +22,7 @@ by Python's recursion limit.
 """
 import numpy as np
 
+from smolml._data import as_samples
 from smolml._random import rng
 from smolml.core.ml_array import MLArray
 
@@ -333,17 +334,9 @@ def _check_int(value, name, minimum, allow_none=False):
 
 def as_matrix(X, name="X"):
     """X (MLArray, nested lists, NumPy) as a new finite float64 (n_samples, n_features)."""
-    try:
-        X = np.array(X, dtype=np.float64)
-    except (TypeError, ValueError) as error:
-        raise TypeError(f"{name} must be a rectangular array of real numbers "
-                        f"(MLArray, nested lists or NumPy); {error}") from None
-    if X.ndim != 2:
-        raise ValueError(f"{name} must be 2-D (n_samples, n_features); got shape {X.shape}")
-    if X.shape[0] == 0 or X.shape[1] == 0:
-        raise ValueError(f"{name} is empty (shape {X.shape})")
-    if not np.isfinite(X).all():
-        raise ValueError(f"{name} contains NaN or infinity")
+    X = as_samples(X, name)
+    if X.shape[1] == 0:
+        raise ValueError(f"{name} has no features (shape {X.shape})")
     return X
 
 

@@ -16,6 +16,7 @@ so far. Spread-out starts make a bad local minimum much less likely.
 """
 import numpy as np
 
+from smolml._data import as_samples
 from smolml._random import rng
 from smolml.core.ml_array import MLArray
 
@@ -136,15 +137,4 @@ def _nearest(X, centroids):
 
 def _as_points(X):
     """X as a finite float64 (n_samples, n_features) array, or a clear error."""
-    try:
-        X = np.array(X, dtype=np.float64)
-    except (TypeError, ValueError) as error:
-        raise TypeError(f"X must be a rectangular array of real numbers "
-                        f"(MLArray, nested lists or NumPy); {error}") from None
-    if X.ndim != 2:
-        raise ValueError(f"X must be 2-D (n_samples, n_features); got shape {X.shape}")
-    if X.shape[0] == 0:
-        raise ValueError("X has no samples")
-    if not np.isfinite(X).all():
-        raise ValueError("X contains NaN or infinity")
-    return X
+    return as_samples(X)
