@@ -37,25 +37,31 @@ cdef enum Op:
 
 
 cdef class Node:
-    cdef double* value_ptr      # the node's numbers: &inline_value or value_array's data
-    cdef double* grad_ptr       # d(output)/d(node), same layout; NULL until first needed
-    cdef double inline_value    # storage of a 0-d node
-    cdef double inline_grad     # storage of a 0-d node's gradient
-    cdef object value_array     # ndarray owning value_ptr (N-d nodes), else None
-    cdef object grad_array      # ndarray owning grad_ptr (N-d nodes), else None
-    cdef Py_ssize_t numel       # number of elements
-    cdef readonly tuple shape   # the shape, () for 0-d
-    cdef int op                 # an Op code: selects the backward rule in the op table
+    # Object fields first: they are what freeing a node touches.
     cdef Node parent_a          # first input, or None (leaf, or a number folded into c0)
     cdef Node parent_b          # second input of a binary op, or None
     cdef tuple parents_more     # every input of an n-ary node (OP_STACK, user _children)
-    cdef int constant_side      # scalar binary op with a number operand: 1 if it is a, 2 if b
-    cdef double c0              # op constants: the folded number, clip's lower bound
-    cdef double c1              # clip's upper bound
     cdef object extra           # op data the rule needs: axes, index, argmax offsets, spans
-    cdef readonly bint requires_grad  # gradient wanted: a tracked leaf lies upstream
+    cdef double* value_ptr      # the node's numbers: &inline_value or an ndarray's data
+    cdef double* grad_ptr       # d(output)/d(node), same layout; NULL until first needed
+    cdef double inline_value    # storage of a 0-d node
+    cdef double inline_grad     # storage of a 0-d node's gradient
+    cdef double c0              # op constant: the folded number, clip's lower bound
     cdef unsigned long mark     # last topological sort that visited this node
     cdef Py_ssize_t next_parent # iterative DFS cursor
+    cdef int op                 # an Op code: selects the backward rule in the op table
+    cdef int constant_side      # scalar binary op with a number operand: 1 if it is a, 2 if b
+    cdef readonly bint requires_grad  # gradient wanted: a tracked leaf lies upstream
 
-    cdef int ensure_grad(self) except -1
-    cdef int zero_grad_buffer(self) except -1
+
+cdef class Value(Node):
+    # A scalar: every Node field it needs is in Node, so a Value is as small as a node gets.
+    pass
+
+
+cdef class MLArray(Node):
+    cdef readonly tuple shape   # the shape, () for 0-d
+    cdef Py_ssize_t numel       # number of elements
+    cdef object value_array     # ndarray owning value_ptr (N-d arrays), else None
+    cdef object grad_array      # ndarray owning grad_ptr (N-d arrays), else None
+    cdef double c1              # clip's upper bound

@@ -94,23 +94,35 @@ cdef class Node:
         finally:
             releasing = False
 
-    cdef int ensure_grad(self) except -1:
-        """Allocate the gradient buffer (zeros) on first use."""
-        if self.grad_ptr != NULL:
-            return 0
-        if self.value_array is None:
-            self.inline_grad = 0.0
-            self.grad_ptr = &self.inline_grad
-        else:
-            self.grad_array = np.zeros(self.shape)
-            self.grad_ptr = <double*>cnp.PyArray_DATA(self.grad_array)
-        return 0
 
-    cdef int zero_grad_buffer(self) except -1:
-        if self.grad_ptr == NULL:
-            return self.ensure_grad()
-        memset(self.grad_ptr, 0, self.numel * sizeof(double))
+cdef inline tuple shape_of(Node node):
+    return () if type(node) is Value else (<MLArray>node).shape
+
+
+cdef inline Py_ssize_t numel_of(Node node):
+    return 1 if type(node) is Value else (<MLArray>node).numel
+
+
+cdef int ensure_grad(Node node) except -1:
+    """Allocate the node's gradient buffer (zeros) on first use."""
+    cdef MLArray array
+    if node.grad_ptr != NULL:
         return 0
+    if type(node) is Value or (<MLArray>node).value_array is None:
+        node.inline_grad = 0.0
+        node.grad_ptr = &node.inline_grad
+    else:
+        array = <MLArray>node
+        array.grad_array = np.zeros(array.shape)
+        node.grad_ptr = <double*>cnp.PyArray_DATA(array.grad_array)
+    return 0
+
+
+cdef int zero_grad(Node node) except -1:
+    if node.grad_ptr == NULL:
+        return ensure_grad(node)
+    memset(node.grad_ptr, 0, numel_of(node) * sizeof(double))
+    return 0
 
 
 # ---------------------------------------------------------------- making nodes
@@ -120,8 +132,6 @@ cdef inline Value new_value(double x):
     v.inline_value = x
     v.value_ptr = &v.inline_value
     v.grad_ptr = &v.inline_grad
-    v.shape = ()
-    v.numel = 1
     return v
 
 
@@ -260,9 +270,10 @@ cdef Node binary_op(int op, Node a, Node b, bint as_value):
         out = new_value(binary_value(op, a.value_ptr[0], b.value_ptr[0]))
         record(out, op, a, b)
         return out
-    out_shape = a.shape if a.shape == b.shape else _shapes.broadcast_shapes(a.shape, b.shape)
+    cdef tuple shape_a = shape_of(a), shape_b = shape_of(b)
+    out_shape = shape_a if shape_a == shape_b else _shapes.broadcast_shapes(shape_a, shape_b)
     out = new_array(out_shape)
-    setup_broadcast(&bc, out_shape, a.shape, b.shape)
+    setup_broadcast(&bc, out_shape, shape_a, shape_b)
     if bc.size > NOGIL_MIN:
         with nogil:
             binary_forward(op, a.value_ptr, b.value_ptr, out.value_ptr, &bc)
@@ -272,17 +283,20 @@ cdef Node binary_op(int op, Node a, Node b, bint as_value):
     return out
 
 
-cdef Node unary_op(int op, Node a, bint as_value, double lo=-INFINITY, double hi=INFINITY):
-    cdef Node out
-    if as_value:
-        out = new_value(unary_value(op, a.value_ptr[0], lo, hi))
+cdef Value unary_value_op(int op, Value a):
+    cdef Value out = new_value(unary_value(op, a.value_ptr[0], -INFINITY, INFINITY))
+    record(out, op, a)
+    return out
+
+
+cdef MLArray unary_array_op(int op, MLArray a, double lo=-INFINITY, double hi=INFINITY):
+    cdef MLArray out = new_array(a.shape)
+    cdef Py_ssize_t n = a.numel
+    if n > NOGIL_MIN:
+        with nogil:
+            unary_forward(op, a.value_ptr, out.value_ptr, n, lo, hi)
     else:
-        out = new_array(a.shape)
-        if a.numel > NOGIL_MIN:
-            with nogil:
-                unary_forward(op, a.value_ptr, out.value_ptr, a.numel, lo, hi)
-        else:
-            unary_forward(op, a.value_ptr, out.value_ptr, a.numel, lo, hi)
+        unary_forward(op, a.value_ptr, out.value_ptr, n, lo, hi)
     out.c0 = lo
     out.c1 = hi
     record(out, op, a)
@@ -328,12 +342,13 @@ cdef MLArray reduce_op(int op, MLArray a, object axis, bint keepdims):
 
 
 cdef MLArray matmul_op(Node a, Node b):
-    batch, n, k, m, out_shape = _shapes.matmul_shapes(a.shape, b.shape)
+    # matmul_shapes rejects 0-d operands, so both are N-d MLArrays past this line
+    batch, n, k, m, out_shape = _shapes.matmul_shapes(shape_of(a), shape_of(b))
     cdef MLArray out = new_array(out_shape)
     if len(out_shape) == 0:
-        out.value_ptr[0] = np.dot(a.value_array, b.value_array)
+        out.value_ptr[0] = np.dot((<MLArray>a).value_array, (<MLArray>b).value_array)
     else:
-        np.matmul(a.value_array, b.value_array, out=out.value_array)
+        np.matmul((<MLArray>a).value_array, (<MLArray>b).value_array, out=out.value_array)
     record(out, OP_MATMUL, a, b)
     return out
 
@@ -341,16 +356,16 @@ cdef MLArray matmul_op(Node a, Node b):
 cdef MLArray copy_op(Node a, tuple shape, int op):
     """Same numbers in a new node of `shape` (reshape, MLArray(x)): one memcpy."""
     cdef MLArray out = new_array(shape)
-    if a.numel:
-        memcpy(out.value_ptr, a.value_ptr, a.numel * sizeof(double))
+    if out.numel:
+        memcpy(out.value_ptr, a.value_ptr, out.numel * sizeof(double))
     record(out, op, a)
     return out
 
 
 cdef object array_view(Node a, bint of_grad):
     """The node's value (or grad) buffer as an ndarray of its shape; 0-d nodes copy."""
-    if a.value_array is not None:
-        return a.grad_array if of_grad else a.value_array
+    if type(a) is MLArray and (<MLArray>a).value_array is not None:
+        return (<MLArray>a).grad_array if of_grad else (<MLArray>a).value_array
     return np.array(a.grad_ptr[0] if of_grad else a.value_ptr[0])
 
 
@@ -379,12 +394,12 @@ cdef int backward_elementwise_binary(Node node) except -1:
     if node.constant_side:
         return backward_with_constant(node)
     if a.requires_grad:
-        a.ensure_grad()
+        ensure_grad(a)
         ga = a.grad_ptr
     if b.requires_grad:
-        b.ensure_grad()
+        ensure_grad(b)
         gb = b.grad_ptr
-    if node.numel == 1 and a.numel == 1 and b.numel == 1:
+    if type(node) is Value:
         binary_partials(node.op, a.value_ptr[0], b.value_ptr[0], node.value_ptr[0],
                         ga != NULL, gb != NULL, &da, &db)
         if ga != NULL:
@@ -392,7 +407,7 @@ cdef int backward_elementwise_binary(Node node) except -1:
         if gb != NULL:
             gb[0] += node.grad_ptr[0] * db
         return 0
-    setup_broadcast(&bc, node.shape, a.shape, b.shape)
+    setup_broadcast(&bc, (<MLArray>node).shape, shape_of(a), shape_of(b))
     if bc.size > NOGIL_MIN:
         with nogil:
             binary_backward(node.op, a.value_ptr, b.value_ptr, node.value_ptr, node.grad_ptr, ga, gb, &bc)
@@ -409,7 +424,7 @@ cdef int backward_with_constant(Node node) except -1:
     cdef double da = 0.0, db = 0.0
     if not x.requires_grad:
         return 0
-    x.ensure_grad()
+    ensure_grad(x)
     binary_partials(node.op, a, b, node.value_ptr[0],
                     node.constant_side == 2, node.constant_side == 1, &da, &db)
     x.grad_ptr[0] += node.grad_ptr[0] * (da if node.constant_side == 2 else db)
@@ -418,19 +433,24 @@ cdef int backward_with_constant(Node node) except -1:
 
 cdef int backward_elementwise_unary(Node node) except -1:
     cdef Node a = node.parent_a
+    cdef MLArray out
+    cdef Py_ssize_t n
     if not a.requires_grad:
         return 0
-    a.ensure_grad()
-    if node.numel == 1:
-        a.grad_ptr[0] += node.grad_ptr[0] * unary_partial(node.op, a.value_ptr[0], node.value_ptr[0],
-                                                  node.c0, node.c1)
-    elif node.numel > NOGIL_MIN:
+    ensure_grad(a)
+    if type(node) is Value:
+        a.grad_ptr[0] += node.grad_ptr[0] * unary_partial(node.op, a.value_ptr[0],
+                                                          node.value_ptr[0], -INFINITY, INFINITY)
+        return 0
+    out = <MLArray>node
+    n = out.numel
+    if n > NOGIL_MIN:
         with nogil:
-            unary_backward(node.op, a.value_ptr, node.value_ptr, node.grad_ptr, a.grad_ptr, node.numel,
-                           node.c0, node.c1)
+            unary_backward(out.op, a.value_ptr, out.value_ptr, out.grad_ptr, a.grad_ptr, n,
+                           out.c0, out.c1)
     else:
-        unary_backward(node.op, a.value_ptr, node.value_ptr, node.grad_ptr, a.grad_ptr, node.numel,
-                       node.c0, node.c1)
+        unary_backward(out.op, a.value_ptr, out.value_ptr, out.grad_ptr, a.grad_ptr, n,
+                       out.c0, out.c1)
     return 0
 
 
@@ -439,7 +459,7 @@ cdef int backward_sum(Node node) except -1:
     cdef Py_ssize_t outer, n, inner
     if not a.requires_grad:
         return 0
-    a.ensure_grad()
+    ensure_grad(a)
     outer, n, inner = node.extra
     sum_backward(node.grad_ptr, a.grad_ptr, outer, n, inner, node.c0)
     return 0
@@ -450,8 +470,9 @@ cdef int backward_extreme(Node node) except -1:
     cdef cnp.ndarray where = node.extra
     if not a.requires_grad:
         return 0
-    a.ensure_grad()
-    argextreme_backward(node.grad_ptr, a.grad_ptr, <Py_ssize_t*>cnp.PyArray_DATA(where), node.numel)
+    ensure_grad(a)
+    argextreme_backward(node.grad_ptr, a.grad_ptr, <Py_ssize_t*>cnp.PyArray_DATA(where),
+                        numel_of(node))
     return 0
 
 
@@ -467,16 +488,16 @@ cdef object sum_to_shape(object g, tuple shape):
 
 
 cdef int backward_matmul(Node node) except -1:
-    cdef Node a = node.parent_a, b = node.parent_b
+    cdef MLArray a = <MLArray>node.parent_a, b = <MLArray>node.parent_b
     A = a.value_array
     B = b.value_array
     G = array_view(node, True)
     if len(a.shape) == 2 and len(b.shape) == 2:
         if a.requires_grad:
-            a.ensure_grad()
+            ensure_grad(a)
             a.grad_array += G @ B.T
         if b.requires_grad:
-            b.ensure_grad()
+            ensure_grad(b)
             b.grad_array += A.T @ G
         return 0
     # General case: promote 1-D operands to matrices, as matmul does, then reduce the
@@ -486,25 +507,25 @@ cdef int backward_matmul(Node node) except -1:
     batch = _shapes.broadcast_shapes(A2.shape[:-2], B2.shape[:-2])
     G2 = G.reshape(batch + (A2.shape[-2], B2.shape[-1]))
     if a.requires_grad:
-        a.ensure_grad()
+        ensure_grad(a)
         contribution = sum_to_shape(G2 @ np.swapaxes(B2, -1, -2), A2.shape)
         a.grad_array += contribution.reshape(A.shape)
     if b.requires_grad:
-        b.ensure_grad()
+        ensure_grad(b)
         contribution = sum_to_shape(np.swapaxes(A2, -1, -2) @ G2, B2.shape)
         b.grad_array += contribution.reshape(B.shape)
     return 0
 
 
 cdef int backward_transpose(Node node) except -1:
-    cdef Node a = node.parent_a
+    cdef MLArray a = <MLArray>node.parent_a
     if not a.requires_grad:
         return 0
-    a.ensure_grad()
+    ensure_grad(a)
     if a.value_array is None:
         a.grad_ptr[0] += node.grad_ptr[0]
     else:
-        a.grad_array += node.grad_array.transpose(np.argsort(node.extra))
+        a.grad_array += (<MLArray>node).grad_array.transpose(np.argsort(node.extra))
     return 0
 
 
@@ -513,24 +534,24 @@ cdef int backward_copy(Node node) except -1:
     cdef Node a = node.parent_a
     if not a.requires_grad:
         return 0
-    a.ensure_grad()
-    add_into(a.grad_ptr, node.grad_ptr, node.numel)
+    ensure_grad(a)
+    add_into(a.grad_ptr, node.grad_ptr, numel_of(node))
     return 0
 
 
 cdef int backward_index(Node node) except -1:
-    cdef Node a = node.parent_a
+    cdef MLArray a = <MLArray>node.parent_a, out = <MLArray>node
     if not a.requires_grad:
         return 0
-    a.ensure_grad()
+    ensure_grad(a)
     if a.value_array is None:
         a.grad_ptr[0] += node.grad_ptr[0]
         return 0
     view = a.grad_array[node.extra]             # basic indexing: a view, no repeats
-    if node.value_array is None:
+    if out.value_array is None:
         a.grad_array[node.extra] = view + node.grad_ptr[0]
     else:
-        view += node.grad_array
+        view += out.grad_array
     return 0
 
 
@@ -539,7 +560,7 @@ cdef int backward_stack(Node node) except -1:
     cdef Py_ssize_t offset, count
     for p, (offset, count) in zip(node.parents_more, node.extra):
         if p.requires_grad:
-            p.ensure_grad()
+            ensure_grad(p)
             add_into(p.grad_ptr, node.grad_ptr + offset, count)
     return 0
 
@@ -673,15 +694,15 @@ cdef int run_backward(Node root) except -1:
         for i in range(order.size):
             node = <Node>order.items[i]
             if node.op != OP_LEAF and node.op != OP_ELEMENT:
-                if node.numel == 1 and node.grad_ptr != NULL:
+                if type(node) is Value:
                     node.grad_ptr[0] = 0.0
                 else:
-                    node.zero_grad_buffer()
+                    zero_grad(node)
             elif node.op == OP_LEAF and node.parents_more is not None:
                 backward_missing(node)
-        root.ensure_grad()
+        ensure_grad(root)
         if root.requires_grad:      # a node that tracks nothing keeps grad 0, even as the root
-            fill_add(root.grad_ptr, 1.0, root.numel)
+            fill_add(root.grad_ptr, 1.0, numel_of(root))
         for i in range(order.size - 1, -1, -1):
             node = <Node>order.items[i]
             if node.op != OP_LEAF and node.requires_grad:
@@ -736,8 +757,6 @@ cdef class Value(Node):
         self.inline_value = float(data)
         self.value_ptr = &self.inline_value
         self.grad_ptr = &self.inline_grad
-        self.shape = ()
-        self.numel = 1
         self.requires_grad = bool(requires_grad)
         self.op = OP_LEAF
         if _children:
@@ -760,7 +779,7 @@ cdef class Value(Node):
 
     @grad.setter
     def grad(self, x):
-        self.ensure_grad()
+        ensure_grad(self)
         self.grad_ptr[0] = float(x)
 
     @property
@@ -810,34 +829,34 @@ cdef class Value(Node):
 
     # ---- unary ops: forward in kernels.unary_value, derivative in unary_partial
     def __neg__(self):
-        return unary_op(OP_NEG, self, True)
+        return unary_value_op(OP_NEG, self)
 
     def __pos__(self):
         return self
 
     def __abs__(self):
-        return unary_op(OP_ABS, self, True)
+        return unary_value_op(OP_ABS, self)
 
     def abs(self):
-        return unary_op(OP_ABS, self, True)
+        return unary_value_op(OP_ABS, self)
 
     def exp(self):
-        return unary_op(OP_EXP, self, True)
+        return unary_value_op(OP_EXP, self)
 
     def log(self):
-        return unary_op(OP_LOG, self, True)
+        return unary_value_op(OP_LOG, self)
 
     def sqrt(self):
-        return unary_op(OP_SQRT, self, True)
+        return unary_value_op(OP_SQRT, self)
 
     def relu(self):
-        return unary_op(OP_RELU, self, True)
+        return unary_value_op(OP_RELU, self)
 
     def tanh(self):
-        return unary_op(OP_TANH, self, True)
+        return unary_value_op(OP_TANH, self)
 
     def sigmoid(self):
-        return unary_op(OP_SIGMOID, self, True)
+        return unary_value_op(OP_SIGMOID, self)
 
     # ---- comparisons look at the numbers, as SmolML's do
     def __lt__(self, other):
@@ -873,12 +892,10 @@ cdef double compared(object other) except? -1.0:
 
 cdef Value make_handle(MLArray array, Py_ssize_t i):
     """A Value that reads and writes element i of `array`'s buffers."""
-    array.ensure_grad()
+    ensure_grad(array)
     cdef Value v = Value.__new__(Value)
     v.value_ptr = array.value_ptr + i
     v.grad_ptr = array.grad_ptr + i
-    v.shape = ()
-    v.numel = 1
     v.op = OP_ELEMENT
     v.parent_a = array              # keeps the buffers alive; backward orders it after v
     v.requires_grad = array.requires_grad
@@ -911,8 +928,8 @@ cdef object parse_array(object x):
     if isinstance(x, MLArray):
         span = Span.__new__(Span)
         span.node = <Node>x
-        span.count = (<Node>x).numel
-        return (<Node>x).shape, [span]
+        span.count = (<MLArray>x).numel
+        return (<MLArray>x).shape, [span]
     if hasattr(x, "__array_interface__") and not isinstance(x, (list, tuple)):
         if np.asarray(x).dtype.kind == "O":
             return _shapes.parse_nested(np.asarray(x).tolist(), parse_leaf, parse_array)
@@ -980,7 +997,7 @@ cdef int init_storage(MLArray a, tuple shape) except -1:
     return 0
 
 
-cdef int copy_numbers(Node a, object source) except -1:
+cdef int copy_numbers(MLArray a, object source) except -1:
     """Copy a float64 ndarray of a's size into a's value buffer."""
     cdef cnp.ndarray flat = np.ascontiguousarray(source, dtype=np.float64).reshape(-1)
     if flat.shape[0] != a.numel:
@@ -1023,7 +1040,7 @@ cdef class MLArray(Node):
             self.value_ptr[0] = float(data)
             self.requires_grad = bool(requires_grad)
         elif isinstance(data, Node):
-            init_storage(self, (<Node>data).shape)
+            init_storage(self, shape_of(<Node>data))
             if self.numel:
                 memcpy(self.value_ptr, (<Node>data).value_ptr, self.numel * sizeof(double))
             if requires_grad:       # requires_grad=False detaches: a leaf of the same numbers
@@ -1149,34 +1166,34 @@ cdef class MLArray(Node):
 
     # ---- elementwise unary ops (kernels.unary_forward / unary_backward)
     def __neg__(self):
-        return unary_op(OP_NEG, self, False)
+        return unary_array_op(OP_NEG, self)
 
     def __pos__(self):
         return self
 
     def __abs__(self):
-        return unary_op(OP_ABS, self, False)
+        return unary_array_op(OP_ABS, self)
 
     def abs(self):
-        return unary_op(OP_ABS, self, False)
+        return unary_array_op(OP_ABS, self)
 
     def exp(self):
-        return unary_op(OP_EXP, self, False)
+        return unary_array_op(OP_EXP, self)
 
     def log(self):
-        return unary_op(OP_LOG, self, False)
+        return unary_array_op(OP_LOG, self)
 
     def sqrt(self):
-        return unary_op(OP_SQRT, self, False)
+        return unary_array_op(OP_SQRT, self)
 
     def relu(self):
-        return unary_op(OP_RELU, self, False)
+        return unary_array_op(OP_RELU, self)
 
     def tanh(self):
-        return unary_op(OP_TANH, self, False)
+        return unary_array_op(OP_TANH, self)
 
     def sigmoid(self):
-        return unary_op(OP_SIGMOID, self, False)
+        return unary_array_op(OP_SIGMOID, self)
 
     def clip(self, min_value=None, max_value=None):
         """Clamp into [min_value, max_value] (None: unbounded); gradient 1 inside, 0 outside."""
@@ -1185,7 +1202,7 @@ cdef class MLArray(Node):
                 raise TypeError(f"clip bounds must be numbers or None; got {_shapes.describe(bound)}")
         lo = -INFINITY if min_value is None else float(min_value)
         hi = INFINITY if max_value is None else float(max_value)
-        return unary_op(OP_CLIP, self, False, lo, hi)
+        return unary_array_op(OP_CLIP, self, lo, hi)
 
     # ---- matmul (BLAS through NumPy)
     def matmul(self, other):
