@@ -29,6 +29,10 @@ from smolml._random import rng
 
 cnp.import_array()
 
+cdef extern from "numpy/arrayobject.h":
+    # np.dot in C: BLAS for float64 operands, without a Python-level call.
+    object PyArray_MatrixProduct2(object a, object b, cnp.PyArrayObject* out)
+
 NAME = "engine"
 MIX_MESSAGE = "cannot mix objects of the 'engine' and 'pure' backends in one expression"
 
@@ -113,7 +117,7 @@ cdef int ensure_grad(Node node) except -1:
         node.grad_ptr = &node.inline_grad
     else:
         array = <MLArray>node
-        array.grad_array = np.zeros(array.shape)
+        array.grad_array = new_buffer(array.shape, True)
         node.grad_ptr = <double*>cnp.PyArray_DATA(array.grad_array)
     return 0
 
@@ -126,6 +130,20 @@ cdef int zero_grad(Node node) except -1:
 
 
 # ---------------------------------------------------------------- making nodes
+
+cdef object new_buffer(tuple shape, bint zeroed):
+    """A C-contiguous float64 ndarray of `shape`, made through NumPy's C API (a Python
+    call to np.empty costs more than a small op's whole loop)."""
+    cdef cnp.npy_intp dims[MAX_NDIM]
+    cdef int ndim = len(shape), d
+    if ndim > MAX_NDIM:
+        return np.zeros(shape) if zeroed else np.empty(shape)
+    for d in range(ndim):
+        dims[d] = shape[d]
+    if zeroed:
+        return cnp.PyArray_ZEROS(ndim, dims, cnp.NPY_DOUBLE, 0)
+    return cnp.PyArray_EMPTY(ndim, dims, cnp.NPY_DOUBLE, 0)
+
 
 cdef inline Value new_value(double x):
     cdef Value v = Value.__new__(Value)
@@ -146,7 +164,7 @@ cdef MLArray new_array(tuple shape):
     if len(shape) == 0:
         a.value_ptr = &a.inline_value
     else:
-        a.value_array = np.empty(shape)
+        a.value_array = new_buffer(shape, False)
         a.value_ptr = <double*>cnp.PyArray_DATA(a.value_array)
     return a
 
@@ -345,10 +363,15 @@ cdef MLArray matmul_op(Node a, Node b):
     # matmul_shapes rejects 0-d operands, so both are N-d MLArrays past this line
     batch, n, k, m, out_shape = _shapes.matmul_shapes(shape_of(a), shape_of(b))
     cdef MLArray out = new_array(out_shape)
+    A = (<MLArray>a).value_array
+    B = (<MLArray>b).value_array
     if len(out_shape) == 0:
-        out.value_ptr[0] = np.dot((<MLArray>a).value_array, (<MLArray>b).value_array)
+        out.value_ptr[0] = np.dot(A, B)
+    elif len(a.shape) <= 2 and len(b.shape) <= 2:
+        # dot through the C API is matmul for these shapes, with less call overhead
+        PyArray_MatrixProduct2(A, B, <cnp.PyArrayObject*>out.value_array)
     else:
-        np.matmul((<MLArray>a).value_array, (<MLArray>b).value_array, out=out.value_array)
+        np.matmul(A, B, out=out.value_array)
     record(out, OP_MATMUL, a, b)
     return out
 
@@ -495,10 +518,10 @@ cdef int backward_matmul(Node node) except -1:
     if len(a.shape) == 2 and len(b.shape) == 2:
         if a.requires_grad:
             ensure_grad(a)
-            a.grad_array += G @ B.T
+            add_product(a, G, B.T)
         if b.requires_grad:
             ensure_grad(b)
-            b.grad_array += A.T @ G
+            add_product(b, A.T, G)
         return 0
     # General case: promote 1-D operands to matrices, as matmul does, then reduce the
     # broadcast batch axes back to each operand's shape.
@@ -514,6 +537,13 @@ cdef int backward_matmul(Node node) except -1:
         ensure_grad(b)
         contribution = sum_to_shape(np.swapaxes(A2, -1, -2) @ G2, B2.shape)
         b.grad_array += contribution.reshape(B.shape)
+    return 0
+
+
+cdef int add_product(MLArray target, object left, object right) except -1:
+    """target.grad += left @ right (2-D), the product made by BLAS through NumPy."""
+    product = PyArray_MatrixProduct2(left, right, NULL)
+    add_into(target.grad_ptr, <double*>cnp.PyArray_DATA(product), target.numel)
     return 0
 
 
@@ -992,7 +1022,7 @@ cdef int init_storage(MLArray a, tuple shape) except -1:
     if len(shape) == 0:
         a.value_ptr = &a.inline_value
     else:
-        a.value_array = np.empty(shape)
+        a.value_array = new_buffer(shape, False)
         a.value_ptr = <double*>cnp.PyArray_DATA(a.value_array)
     return 0
 
@@ -1330,6 +1360,10 @@ cdef class MLArray(Node):
 
     def update_values(self, new_data):
         """Copy new numbers into this array in place (broadcast to its shape)."""
+        if type(new_data) is MLArray and (<MLArray>new_data).shape == self.shape:
+            if self.numel:      # the optimizer's case: one memcpy
+                memcpy(self.value_ptr, (<MLArray>new_data).value_ptr, self.numel * sizeof(double))
+            return self
         numbers = broadcast_numbers(new_data, self.shape)
         copy_numbers(self, np.ascontiguousarray(numbers))
         return self
