@@ -340,6 +340,11 @@ cdef MLArray reduce_op(int op, MLArray a, object axis, bint keepdims):
     cdef Py_ssize_t outer, n, inner
     cdef MLArray out
     cdef cnp.ndarray where
+    cdef Py_ssize_t* where_ptr
+    cdef double* x = a.value_ptr
+    cdef double* y
+    cdef double scale
+    cdef bint want_max = op == OP_MAX
     if axis is not None:
         axis = _shapes.normalize_axis(axis, len(a.shape))
     if op == OP_MAX or op == OP_MIN:
@@ -347,13 +352,22 @@ cdef MLArray reduce_op(int op, MLArray a, object axis, bint keepdims):
     outer, n, inner = reduction_geometry(a.shape, axis)
     out = new_array(_shapes.reduced_shape(a.shape, axis, keepdims))
     out.extra = (outer, n, inner)
+    y = out.value_ptr
     if op == OP_SUM or op == OP_MEAN:
-        out.c0 = 1.0 if op == OP_SUM else 1.0 / <double>n
-        sum_forward(a.value_ptr, out.value_ptr, outer, n, inner, out.c0)
+        out.c0 = scale = 1.0 if op == OP_SUM else 1.0 / <double>n
+        if a.numel > NOGIL_MIN:
+            with nogil:
+                sum_forward(x, y, outer, n, inner, scale)
+        else:
+            sum_forward(x, y, outer, n, inner, scale)
     else:
         where = np.empty(outer * inner, dtype=np.intp)
-        argextreme_forward(a.value_ptr, out.value_ptr, <Py_ssize_t*>cnp.PyArray_DATA(where),
-                           outer, n, inner, op == OP_MAX)
+        where_ptr = <Py_ssize_t*>cnp.PyArray_DATA(where)
+        if a.numel > NOGIL_MIN:
+            with nogil:
+                argextreme_forward(x, y, where_ptr, outer, n, inner, want_max)
+        else:
+            argextreme_forward(x, y, where_ptr, outer, n, inner, want_max)
         out.extra = where
     record(out, op, a)
     return out
@@ -484,7 +498,14 @@ cdef int backward_sum(Node node) except -1:
         return 0
     ensure_grad(a)
     outer, n, inner = node.extra
-    sum_backward(node.grad_ptr, a.grad_ptr, outer, n, inner, node.c0)
+    cdef double* g = node.grad_ptr
+    cdef double* ga = a.grad_ptr
+    cdef double scale = node.c0
+    if outer * n * inner > NOGIL_MIN:
+        with nogil:
+            sum_backward(g, ga, outer, n, inner, scale)
+    else:
+        sum_backward(g, ga, outer, n, inner, scale)
     return 0
 
 
