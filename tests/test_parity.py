@@ -106,9 +106,9 @@ def run(backend, inputs, steps):
             a, b = pool[i % len(pool)], pool[j % len(pool)]
             try:
                 pool.append(apply(op, args, a, b))
-            except ValueError as error:     # shapes that don't combine: same on both
+            except (ValueError, IndexError) as error:   # shapes that don't combine: same on both
                 pool.append(a)
-                pool_errors.append(str(error))
+                pool_errors.append(f"{type(error).__name__}: {error}")
         loss = pool[-1].sum() if pool[-1].ndim else pool[-1]
         loss.backward()
         values = [p.numpy() for p in pool]
@@ -126,9 +126,53 @@ def assert_close(x, y):
     np.testing.assert_allclose(x, y, rtol=RTOL, atol=RTOL * scale, equal_nan=True)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@st.composite
+def programs_with_empty_inputs(draw):
+    """A program whose first input has a zero-size dimension."""
+    inputs, steps = draw(programs())
+    shape = list(inputs[0].shape)
+    if shape:
+        shape[draw(st.integers(0, len(shape) - 1))] = 0
+        inputs[0] = np.zeros(shape)
+    return inputs, steps
+
+
+@st.composite
+def programs_with_special_values(draw):
+    """A program whose first input holds a nan, ±inf, -0.0 or a huge number."""
+    inputs, steps = draw(programs())
+    x = inputs[0].copy().reshape(-1)
+    if x.size:
+        x[draw(st.integers(0, x.size - 1))] = draw(
+            st.sampled_from([np.nan, np.inf, -np.inf, -0.0, 1e300]))
+    inputs[0] = x.reshape(inputs[0].shape)
+    return inputs, steps
+
+
+SETTINGS = settings(max_examples=150, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow,
+                                           HealthCheck.function_scoped_fixture])
+
+
+@SETTINGS
 @given(programs())
 def test_random_programs_agree(both_backends, program):
+    check_program_agrees(program)
+
+
+@SETTINGS
+@given(programs_with_empty_inputs())
+def test_programs_on_empty_arrays_agree(both_backends, program):
+    check_program_agrees(program)
+
+
+@SETTINGS
+@given(programs_with_special_values())
+def test_programs_on_nan_and_inf_agree(both_backends, program):
+    check_program_agrees(program)
+
+
+def check_program_agrees(program):
     inputs, steps = program
     pool_errors.clear()
     engine_values, engine_grads = run("engine", inputs, steps)

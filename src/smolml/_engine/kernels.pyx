@@ -230,9 +230,9 @@ cdef void unary_backward(int op, const double* a, const double* out, const doubl
                          double* ga, Py_ssize_t n, double lo, double hi) noexcept nogil:
     cdef Py_ssize_t i
     if op == EW_RELU:
+        # multiply even by 0, as every rule does: an inf or nan gradient stays nan
         for i in range(n):
-            if a[i] > 0.0:
-                ga[i] += gout[i]
+            ga[i] += gout[i] * (1.0 if a[i] > 0.0 else 0.0)
     elif op == EW_TANH:
         for i in range(n):
             ga[i] += gout[i] * (1.0 - out[i] * out[i])
