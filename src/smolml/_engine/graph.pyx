@@ -941,6 +941,20 @@ cdef double compared(object other) except? -1.0:
     raise TypeError(f"cannot compare a Value with {_shapes.describe(other)}")
 
 
+cdef MLArray element_view(MLArray array, Py_ssize_t i):
+    """A 0-d MLArray that reads and writes element i of `array`'s buffers."""
+    ensure_grad(array)
+    cdef MLArray view = MLArray.__new__(MLArray)
+    view.shape = ()
+    view.numel = 1
+    view.value_ptr = array.value_ptr + i
+    view.grad_ptr = array.grad_ptr + i
+    view.op = OP_ELEMENT
+    view.parent_a = array           # keeps the buffers alive; backward orders it after view
+    view.requires_grad = array.requires_grad and grad_enabled
+    return view
+
+
 cdef Value make_handle(MLArray array, Py_ssize_t i):
     """A Value that reads and writes element i of `array`'s buffers."""
     ensure_grad(array)
@@ -1325,14 +1339,16 @@ cdef class MLArray(Node):
         return flat
 
     def __getitem__(self, index):
-        """Ints, slices, `...` and tuples of them: a new array, graph-connected."""
+        """Ints, slices, `...` and tuples of them. An int on every axis gives that
+        element as a 0-d array that reads and writes this array's buffers (as SmolML's
+        arr[i, j] shares its Value); anything else a new array, graph-connected."""
         plan, out_shape = _shapes.index_plan(index, self.shape)
+        if len(out_shape) == 0 and len(self.shape) > 0:
+            return element_view(self, _shapes.plan_offsets(plan, self.shape)[0])
         selection = numpy_index(plan)
         cdef MLArray out = new_array(out_shape)
         if len(self.shape) == 0:
             out.value_ptr[0] = self.value_ptr[0]
-        elif len(out_shape) == 0:
-            out.value_ptr[0] = self.value_array[selection]
         else:
             np.copyto(out.value_array, self.value_array[selection])
         out.extra = selection
@@ -1371,6 +1387,8 @@ cdef class MLArray(Node):
     def restart(self):
         """Zero the gradient and cut the history: a leaf holding the current values."""
         self.zero_grad()
+        if self.op == OP_ELEMENT:
+            return self     # an element view has no history of its own: keep the alias
         self.parent_a = None
         self.parent_b = None
         self.parents_more = None

@@ -330,10 +330,15 @@ class MLArray:
         return flat
 
     def __getitem__(self, index):
-        """ints, slices, '...' and tuples of them; a new graph-connected array (0-d
-        when every axis gets an int), not a view."""
+        """ints, slices, '...' and tuples of them. An int on every axis gives a 0-d array
+        of that very element Value (reads, writes and gradients go to this array, as in
+        SmolML); anything else a new graph-connected array, not a view."""
         plan, shape = _shapes.index_plan(index, self.shape)
-        return self._gather(_shapes.plan_offsets(plan, self.shape), shape)
+        offsets = _shapes.plan_offsets(plan, self.shape)
+        if not shape and self.shape:
+            return MLArray._from_values([self._values[offsets[0]]], (),
+                                        self.requires_grad and is_grad_enabled())
+        return self._gather(offsets, shape)
 
     def __setitem__(self, index, value):
         """Write numbers into the selected elements in place (no graph link)."""
