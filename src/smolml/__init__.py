@@ -7,6 +7,9 @@ __version__ = "0.1.0"
 
 from smolml._backend import get_backend, set_backend, use_backend, BACKENDS
 from smolml._grad import no_grad, is_grad_enabled
+from smolml._gradcheck import gradcheck
+from smolml._graph_drawing import draw_dot
+from smolml._plotting import plot_history
 from smolml._random import manual_seed
 from smolml.core.value import Value
 from smolml.core.ml_array import MLArray, zeros, ones, randn
@@ -18,7 +21,7 @@ from smolml.utils.memory import (format_size, calculate_value_size, calculate_ml
 
 __all__ = [
     "__version__", "BACKENDS", "get_backend", "set_backend", "use_backend",
-    "no_grad", "is_grad_enabled", "manual_seed",
+    "no_grad", "is_grad_enabled", "manual_seed", "gradcheck", "draw_dot", "plot_history",
     "Value", "MLArray", "zeros", "ones", "randn",
     "DenseLayer", "NeuralNetwork", "LinearRegression", "PolynomialRegression",
     "DecisionTree", "RandomForest", "KMeans", "StandardScaler", "MinMaxScaler",

@@ -18,11 +18,15 @@ BUILD_HINT = ('build it with `pip install -e .` (or `python setup.py build_ext -
 
 _modules = {}
 _engine_error = None
+_load_hooks = []    # hook(module), run as a backend is first loaded (smolml._grad's grad mode)
 
 
 def _load(name):
     if name not in _modules:
-        _modules[name] = importlib.import_module(f"smolml._{name}")
+        module = importlib.import_module(f"smolml._{name}")
+        for hook in _load_hooks:
+            hook(module)
+        _modules[name] = module
     return _modules[name]
 
 

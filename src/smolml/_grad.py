@@ -3,6 +3,18 @@ import contextlib
 
 from smolml import _backend
 
+_grad_enabled = True
+"""The grad mode asked for by no_grad. Loaded backends follow it, and a backend first
+loaded later starts in it (the load hook below), so a no_grad block that is the first
+to use a backend still builds no graph."""
+
+
+def _apply_grad_mode(module):
+    module.set_grad_enabled(_grad_enabled)
+
+
+_backend._load_hooks.append(_apply_grad_mode)
+
 
 class no_grad(contextlib.ContextDecorator):
     """Context manager and decorator under which operations build no graph.
@@ -11,13 +23,27 @@ class no_grad(contextlib.ContextDecorator):
     for parameter updates, which must not chain old parameters into new ones.
     """
 
+    def __init__(self):
+        # A stack, not one slot: a function decorated with one instance re-enters it
+        # when it calls itself.
+        self._saved = []
+
     def __enter__(self):
-        self._previous = [(m, m.set_grad_enabled(False)) for m in _backend.loaded_modules()]
+        global _grad_enabled
+        flags = [(m, m.set_grad_enabled(False)) for m in _backend.loaded_modules()]
+        self._saved.append((_grad_enabled, flags))
+        _grad_enabled = False
         return self
 
     def __exit__(self, *exc):
-        for module, previous in reversed(self._previous):
+        global _grad_enabled
+        mode, flags = self._saved.pop()
+        _grad_enabled = mode
+        for module, previous in reversed(flags):
             module.set_grad_enabled(previous)
+        for module in _backend.loaded_modules():
+            if all(module is not m for m, _ in flags):   # first loaded inside the block
+                module.set_grad_enabled(mode)
         return False
 
 
