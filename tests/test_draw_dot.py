@@ -187,7 +187,8 @@ def test_render_with_graphviz(tmp_path, backend):
     loss.backward()
     graph = draw_dot(loss)
     svg_path = graph.render(tmp_path / "graph.svg")
-    assert "<svg" in open(svg_path).read()
+    with open(svg_path) as svg:
+        assert "<svg" in svg.read()
     png = (tmp_path / "graph.png")
     graph.render(png)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -2,6 +2,7 @@
 
 Commands:
   demo   train a network on the handwritten digits and report held-out accuracy
+  info   which backend is active, whether the compiled engine loaded, versions and BLAS
 """
 import argparse
 import sys
@@ -26,6 +27,7 @@ def build_parser():
     parser.add_argument("--version", action="version", version=f"smolml {smolml.__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     add_demo_command(commands)
+    add_info_command(commands)
     return parser
 
 
@@ -110,6 +112,24 @@ def _demo(args, backend):
         print(f"Training: {elapsed:.1f} s for {len(history)} epochs (final loss {history[-1]:.4f})")
     else:
         print("Training stopped before the first step.")
+    return 0
+
+
+def add_info_command(commands):
+    info = commands.add_parser(
+        "info", help="show the active backend, the engine, versions and BLAS",
+        description="Show which backend is active, whether the compiled engine loaded (and "
+                    "if not, why), the engine's files, and the Python, NumPy and BLAS in use.")
+    info.add_argument("--json", action="store_true", help="print the facts as JSON")
+    info.set_defaults(run=run_info)
+
+
+def run_info(args):
+    import json
+    from smolml._info import collect, format_info
+
+    info = collect()
+    print(json.dumps(info, indent=2) if args.json else format_info(info))
     return 0
 
 

@@ -1,0 +1,70 @@
+"""Benchmarks: `pytest benchmarks/ --benchmark-only --benchmark-group-by=group`.
+
+Each workload is one benchmark group and the implementation is a parameter, so smolml's
+two backends (`engine`, `pure`) and the optional peers (`micrograd`, `torch`) print side
+by side. A peer that is not installed, or a backend that is not built, is skipped;
+so is the pure backend on workloads it would need minutes for. Slow implementations
+run a fixed, small number of rounds.
+
+`python benchmarks/report.py FILE.json` turns a `--benchmark-json=FILE.json` run into
+the markdown table of README's "Benchmarks" section.
+"""
+import importlib.metadata
+import os
+import sys
+
+import pytest
+
+import smolml
+from smolml import _info
+from harness import PEERS, cpu_model
+
+# The machine may be shared: the report says how busy it was when the run began and ended.
+LOAD_AT_START = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+
+
+@pytest.fixture
+def impl(request):
+    """The implementation's name; smolml's backends are active during the test."""
+    name = request.param
+    if name in smolml.BACKENDS:
+        with smolml.use_backend(name):
+            yield name
+    else:
+        yield name
+
+
+@pytest.fixture
+def deep_recursion():
+    """micrograd's backward sorts the graph recursively: one Python frame per level."""
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, 3_000_000))
+    yield
+    sys.setrecursionlimit(limit)
+
+
+def pytest_benchmark_update_machine_info(config, machine_info):
+    """Record what the report needs beyond pytest-benchmark's own machine info."""
+    info = _info.collect()
+    machine_info["smolml"] = {
+        "version": info["version"],
+        "engine_loaded": info["engine_loaded"],
+        "numpy": info["numpy"],
+        "blas": info["blas"],
+    }
+    machine_info["cpu_model"] = cpu_model()
+    machine_info["cpu_count"] = os.cpu_count()
+    machine_info["load_average"] = {
+        "start": LOAD_AT_START,
+        "end": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
+    }
+    machine_info["peers"] = {}
+    for name in PEERS:
+        try:
+            machine_info["peers"][name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            pass                            # not installed: its benchmarks were skipped
+    if "torch" in machine_info["peers"]:
+        import torch
+
+        machine_info["peers"]["torch_threads"] = torch.get_num_threads()

@@ -1,0 +1,56 @@
+"""What the benchmarks share: which implementations can run here, and how to time them."""
+import importlib.util
+import platform
+
+import pytest
+
+from smolml import _backend
+
+PEERS = ("micrograd", "torch")          # optional: each joins the groups it can run when installed
+
+
+def _unavailable(name):
+    """Why implementation `name` cannot run here, or None when it can."""
+    if name == "engine" and not _backend.engine_available():
+        return "smolml's compiled engine is not built"
+    if name in PEERS and importlib.util.find_spec(name) is None:
+        return f"{name} is not installed (an optional peer: pip install {name})"
+    return None
+
+
+def implementations(*names, too_slow=()):
+    """Parametrize a benchmark over the implementations `names`.
+
+    Those in `too_slow` are listed but skipped, so the skip and its reason show.
+    """
+    params = []
+    for name in names:
+        reason = _unavailable(name)
+        if name in too_slow:
+            reason = f"too slow on {name} for a benchmark run"
+        marks = [pytest.mark.skip(reason=reason)] if reason else []
+        params.append(pytest.param(name, marks=marks, id=name))
+    return pytest.mark.parametrize("impl", params, indirect=True)
+
+
+def run(benchmark, fn, rounds=None, setup=None):
+    """Time fn(). With `rounds`, exactly that many rounds of one call (for slow
+    implementations, or when `setup` must build fresh input before every call)."""
+    if rounds is None and setup is None:
+        return benchmark(fn)
+    if setup is not None:                   # setup() returns fn's arguments, as a tuple
+        return benchmark.pedantic(fn, setup=lambda: (setup(), {}),
+                                  rounds=rounds or 5, iterations=1, warmup_rounds=0)
+    return benchmark.pedantic(fn, rounds=rounds, iterations=1, warmup_rounds=0)
+
+
+def cpu_model():
+    """The CPU's model name (from /proc/cpuinfo on Linux)."""
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
