@@ -95,3 +95,15 @@ def array(shape, low=-2.0, high=2.0, seed=0, avoid_zero=False):
     if avoid_zero:
         values = np.where(np.abs(values) < 0.2, values + 0.5, values)
     return MLArray(values)
+
+
+def adam_rule(lr, beta1=0.9, beta2=0.999, eps=1e-8):
+    """Adam's update written out in NumPy (the seed's formulas), as an independent oracle:
+    rule(theta, g, state, t) -> new theta, with t the training step (1, 2, ...)."""
+    def rule(theta, g, state, t):
+        state["m"] = beta1 * state.get("m", 0.0) + (1 - beta1) * g
+        state["v"] = beta2 * state.get("v", 0.0) + (1 - beta2) * g ** 2
+        m_hat = state["m"] / (1 - beta1 ** t)
+        v_hat = state["v"] / (1 - beta2 ** t)
+        return theta - lr * m_hat / (np.sqrt(v_hat) + eps)
+    return rule

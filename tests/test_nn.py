@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import smolml
+from helpers import adam_rule
 from smolml import MLArray, _backend
 from smolml._random import rng
 from smolml.models.nn import DenseLayer, NeuralNetwork
@@ -45,16 +46,6 @@ def numpy_loss_and_grads(params, X, Y):
 
 def sgd(lr):
     return lambda theta, g, state, t: theta - lr * g
-
-
-def adam(lr, beta1=0.9, beta2=0.999, eps=1e-8):
-    def rule(theta, g, state, t):
-        state["m"] = beta1 * state.get("m", 0.0) + (1 - beta1) * g
-        state["v"] = beta2 * state.get("v", 0.0) + (1 - beta2) * g ** 2
-        m_hat = state["m"] / (1 - beta1 ** t)
-        v_hat = state["v"] / (1 - beta2 ** t)
-        return theta - lr * m_hat / (np.sqrt(v_hat) + eps)
-    return rule
 
 
 def numpy_train(params, batches_per_epoch, rule):
@@ -145,7 +136,7 @@ def test_seed_training_loop_runs_as_written(backend):
 
 
 @pytest.mark.parametrize("make_optimizer, rule", [(lambda: optimizers.SGD(0.1), sgd(0.1)),
-                                                  (lambda: optimizers.Adam(0.02), adam(0.02))])
+                                                  (lambda: optimizers.Adam(0.02), adam_rule(0.02))])
 def test_train_full_batch_matches_numpy(backend, make_optimizer, rule):
     network = tiny_network(make_optimizer())
     expected_history, expected_params = numpy_train(parameters(network), [[ALL_ROWS]] * 30, rule)
@@ -159,7 +150,7 @@ def test_train_full_batch_matches_numpy(backend, make_optimizer, rule):
 def test_train_minibatches_in_order(backend):
     network = tiny_network(optimizers.Adam(0.05))
     batches = [np.arange(0, 4), np.arange(4, 6)]
-    expected_history, expected_params = numpy_train(parameters(network), [batches] * 6, adam(0.05))
+    expected_history, expected_params = numpy_train(parameters(network), [batches] * 6, adam_rule(0.05))
     history = network.train(X_DATA, Y_DATA, epochs=6, batch_size=4, shuffle=False, verbose=False)
     np.testing.assert_allclose(history, expected_history, rtol=1e-9)
     assert_parameters_close(parameters(network), expected_params)

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 import smolml
+from helpers import adam_rule
 from smolml import MLArray
 from smolml.utils import optimizers
 
@@ -81,16 +82,6 @@ def adagrad_rule(lr, eps=1e-8):
     def rule(theta, g, state, t):
         state["G"] = state.get("G", 0.0) + g ** 2
         return theta - lr * g / np.sqrt(state["G"] + eps)
-    return rule
-
-
-def adam_rule(lr, beta1=0.9, beta2=0.999, eps=1e-8):
-    def rule(theta, g, state, t):
-        state["m"] = beta1 * state.get("m", 0.0) + (1 - beta1) * g
-        state["v"] = beta2 * state.get("v", 0.0) + (1 - beta2) * g ** 2
-        m_hat = state["m"] / (1 - beta1 ** t)
-        v_hat = state["v"] / (1 - beta2 ** t)
-        return theta - lr * m_hat / (np.sqrt(v_hat) + eps)
     return rule
 
 
