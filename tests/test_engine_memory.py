@@ -9,6 +9,9 @@ import pytest
 import smolml
 from smolml import _backend
 
+if _backend.engine_available():
+    from smolml._engine import release_buffer_pool
+
 pytestmark = pytest.mark.skipif(not _backend.engine_available(),
                                 reason="the compiled engine is not built")
 
@@ -20,6 +23,7 @@ def engine():
 
 
 def test_buffers_are_freed_with_the_last_reference():
+    release_buffer_pool()
     tracemalloc.start()
     try:
         x = smolml.MLArray(np.ones((1000, 1000)))        # 8 MB
@@ -28,11 +32,22 @@ def test_buffers_are_freed_with_the_last_reference():
         y.backward()
         held = tracemalloc.get_traced_memory()[0]
         del y
+        pooled = release_buffer_pool()                   # dead buffers kept for reuse
         after = tracemalloc.get_traced_memory()[0]
     finally:
         tracemalloc.stop()
     assert held - before > 3 * 8_000_000                 # the graph held its buffers
+    assert pooled <= 4 * 8_000_000                       # at most POOL_PER_SHAPE kept
     assert after - before < 9_000_000                    # ...and let them go (x's grad stays)
+
+
+def test_recycled_buffers_are_reused_not_accumulated():
+    release_buffer_pool()
+    x = smolml.MLArray(np.ones((200, 200)))
+    for _ in range(50):
+        (x * 2.0 + 1.0).sum().backward()
+    assert release_buffer_pool() <= 4 * 200 * 200 * 8    # one shape, at most 4 buffers
+    np.testing.assert_allclose(x.grad().numpy(), np.full((200, 200), 100.0))
 
 
 def test_million_deep_chain_backpropagates_and_frees():

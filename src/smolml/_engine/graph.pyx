@@ -131,11 +131,62 @@ cdef int zero_grad(Node node) except -1:
 
 # ---------------------------------------------------------------- making nodes
 
+# Buffers of dead nodes, kept for the next node of the same shape: a training loop makes
+# the same shapes every step, and a recycled buffer costs no page faults (a fresh large
+# one is new memory from the OS, faulted in page by page). Only buffers of at least
+# POOL_MIN_BYTES are kept, at most POOL_PER_SHAPE per shape and POOL_MAX_BYTES in all.
+DEF POOL_MIN_BYTES = 32768
+DEF POOL_PER_SHAPE = 4
+DEF POOL_MAX_BYTES = 268435456
+cdef dict buffer_pool = {}
+cdef Py_ssize_t pooled_bytes = 0
+
+
+cdef void recycle(object buffer, Py_ssize_t nbytes, tuple shape):
+    """Keep a dead node's buffer if nothing else refers to it and the pool has room."""
+    global pooled_bytes
+    cdef list free
+    # two references: the node's field and this argument
+    if buffer is None or nbytes < POOL_MIN_BYTES or Py_REFCNT(buffer) != 2:
+        return
+    if pooled_bytes + nbytes > POOL_MAX_BYTES:
+        return
+    free = buffer_pool.get(shape)
+    if free is None:
+        buffer_pool[shape] = [buffer]
+    elif len(free) < POOL_PER_SHAPE:
+        free.append(buffer)
+    else:
+        return
+    pooled_bytes += nbytes
+
+
+def release_buffer_pool():
+    """Drop the buffers kept for reuse; returns how many bytes that frees."""
+    global pooled_bytes
+    freed = pooled_bytes
+    buffer_pool.clear()
+    pooled_bytes = 0
+    return freed
+
+
 cdef object new_buffer(tuple shape, bint zeroed):
-    """A C-contiguous float64 ndarray of `shape`, made through NumPy's C API (a Python
-    call to np.empty costs more than a small op's whole loop)."""
+    """A C-contiguous float64 ndarray of `shape`: a recycled one when the pool has it,
+    else made through NumPy's C API (a Python call to np.empty costs more than a small
+    op's whole loop)."""
+    global pooled_bytes
     cdef cnp.npy_intp dims[MAX_NDIM]
     cdef int ndim = len(shape), d
+    cdef list free
+    cdef cnp.ndarray buffer
+    if buffer_pool:
+        free = buffer_pool.get(shape)
+        if free:
+            buffer = free.pop()
+            pooled_bytes -= cnp.PyArray_NBYTES(buffer)
+            if zeroed:
+                memset(cnp.PyArray_DATA(buffer), 0, cnp.PyArray_NBYTES(buffer))
+            return buffer
     if ndim > MAX_NDIM:
         return np.zeros(shape) if zeroed else np.empty(shape)
     for d in range(ndim):
@@ -1098,6 +1149,11 @@ cdef class MLArray(Node):
     """
     _smolml_backend = NAME
     __array_ufunc__ = None          # ndarray <op> MLArray defers to our reflected ops
+
+    def __dealloc__(self):
+        cdef Py_ssize_t nbytes = self.numel * sizeof(double)
+        recycle(self.value_array, nbytes, self.shape)
+        recycle(self.grad_array, nbytes, self.shape)
 
     def __init__(self, data, requires_grad=True):
         if is_real(data):
