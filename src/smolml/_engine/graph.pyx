@@ -436,7 +436,8 @@ cdef MLArray matmul_op(Node a, Node b):
         # dot through the C API is matmul for these shapes, with less call overhead
         PyArray_MatrixProduct2(A, B, <cnp.PyArrayObject*>out.value_array)
     else:
-        np.matmul(A, B, out=out.value_array)
+        with np.errstate(all="ignore"):     # inf/nan follow IEEE silently, as elsewhere
+            np.matmul(A, B, out=out.value_array)
     record(out, OP_MATMUL, a, b)
     return out
 
@@ -601,14 +602,15 @@ cdef int backward_matmul(Node node) except -1:
     B2 = B.reshape(-1, 1) if B.ndim == 1 else B
     batch = _shapes.broadcast_shapes(A2.shape[:-2], B2.shape[:-2])
     G2 = G.reshape(batch + (A2.shape[-2], B2.shape[-1]))
-    if a.requires_grad:
-        ensure_grad(a)
-        contribution = sum_to_shape(G2 @ np.swapaxes(B2, -1, -2), A2.shape)
-        a.grad_array += contribution.reshape(A.shape)
-    if b.requires_grad:
-        ensure_grad(b)
-        contribution = sum_to_shape(np.swapaxes(A2, -1, -2) @ G2, B2.shape)
-        b.grad_array += contribution.reshape(B.shape)
+    with np.errstate(all="ignore"):         # inf/nan follow IEEE silently, as elsewhere
+        if a.requires_grad:
+            ensure_grad(a)
+            contribution = sum_to_shape(G2 @ np.swapaxes(B2, -1, -2), A2.shape)
+            a.grad_array += contribution.reshape(A.shape)
+        if b.requires_grad:
+            ensure_grad(b)
+            contribution = sum_to_shape(np.swapaxes(A2, -1, -2) @ G2, B2.shape)
+            b.grad_array += contribution.reshape(B.shape)
     return 0
 
 
