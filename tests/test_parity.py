@@ -166,6 +166,7 @@ def test_programs_on_empty_arrays_agree(both_backends, program):
     check_program_agrees(program)
 
 
+@pytest.mark.filterwarnings("ignore:.*encountered in (matmul|dot):RuntimeWarning")  # as NumPy's @
 @SETTINGS
 @given(programs_with_special_values())
 def test_programs_on_nan_and_inf_agree(both_backends, program):

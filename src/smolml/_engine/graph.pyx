@@ -436,8 +436,7 @@ cdef MLArray matmul_op(Node a, Node b):
         # dot through the C API is matmul for these shapes, with less call overhead
         PyArray_MatrixProduct2(A, B, <cnp.PyArrayObject*>out.value_array)
     else:
-        with np.errstate(all="ignore"):     # inf/nan follow IEEE silently, as elsewhere
-            np.matmul(A, B, out=out.value_array)
+        np.matmul(A, B, out=out.value_array)
     record(out, OP_MATMUL, a, b)
     return out
 
@@ -602,15 +601,14 @@ cdef int backward_matmul(Node node) except -1:
     B2 = B.reshape(-1, 1) if B.ndim == 1 else B
     batch = _shapes.broadcast_shapes(A2.shape[:-2], B2.shape[:-2])
     G2 = G.reshape(batch + (A2.shape[-2], B2.shape[-1]))
-    with np.errstate(all="ignore"):         # inf/nan follow IEEE silently, as elsewhere
-        if a.requires_grad:
-            ensure_grad(a)
-            contribution = sum_to_shape(G2 @ np.swapaxes(B2, -1, -2), A2.shape)
-            a.grad_array += contribution.reshape(A.shape)
-        if b.requires_grad:
-            ensure_grad(b)
-            contribution = sum_to_shape(np.swapaxes(A2, -1, -2) @ G2, B2.shape)
-            b.grad_array += contribution.reshape(B.shape)
+    if a.requires_grad:
+        ensure_grad(a)
+        contribution = sum_to_shape(G2 @ np.swapaxes(B2, -1, -2), A2.shape)
+        a.grad_array += contribution.reshape(A.shape)
+    if b.requires_grad:
+        ensure_grad(b)
+        contribution = sum_to_shape(np.swapaxes(A2, -1, -2) @ G2, B2.shape)
+        b.grad_array += contribution.reshape(B.shape)
     return 0
 
 
@@ -807,10 +805,13 @@ cdef int run_backward(Node root) except -1:
         ensure_grad(root)
         if root.requires_grad:      # a node that tracks nothing keeps grad 0, even as the root
             fill_add(root.grad_ptr, 1.0, numel_of(root))
-        for i in range(order.size - 1, -1, -1):
-            node = <Node>order.items[i]
-            if node.op != OP_LEAF and node.requires_grad:
-                OP_RULES[node.op](node)
+        # The rules that call NumPy (matmul, transpose, index) follow IEEE silently like
+        # the C kernels: a nan or inf gradient is a result, not a warning.
+        with np.errstate(all="ignore"):
+            for i in range(order.size - 1, -1, -1):
+                node = <Node>order.items[i]
+                if node.op != OP_LEAF and node.requires_grad:
+                    OP_RULES[node.op](node)
     finally:
         PyMem_Free(order.items)
     return 0
