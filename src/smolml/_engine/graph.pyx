@@ -304,6 +304,23 @@ cdef Node array_operand(object other):
 
 # ================================================================ forward ops
 
+cdef tuple broadcast_shape(tuple shape_a, tuple shape_b):
+    """NumPy's broadcast of two shapes; the error (and its message) comes from _shapes."""
+    cdef Py_ssize_t na = len(shape_a), nb = len(shape_b), ndim = max(na, nb), i
+    cdef Py_ssize_t da, db
+    out = [None] * ndim
+    for i in range(ndim):
+        da = <Py_ssize_t>shape_a[na - ndim + i] if na - ndim + i >= 0 else 1
+        db = <Py_ssize_t>shape_b[nb - ndim + i] if nb - ndim + i >= 0 else 1
+        if da == db or db == 1:
+            out[i] = da
+        elif da == 1:
+            out[i] = db
+        else:
+            return _shapes.broadcast_shapes(shape_a, shape_b)
+    return tuple(out)
+
+
 cdef int setup_broadcast(Broadcast* bc, tuple out_shape, tuple shape_a, tuple shape_b) except -1:
     cdef int ndim = len(out_shape)
     cdef int d, da, db
@@ -340,7 +357,7 @@ cdef Node binary_op(int op, Node a, Node b, bint as_value):
         record(out, op, a, b)
         return out
     cdef tuple shape_a = shape_of(a), shape_b = shape_of(b)
-    out_shape = shape_a if shape_a == shape_b else _shapes.broadcast_shapes(shape_a, shape_b)
+    out_shape = shape_a if shape_a == shape_b else broadcast_shape(shape_a, shape_b)
     out = new_array(out_shape)
     setup_broadcast(&bc, out_shape, shape_a, shape_b)
     if bc.size > NOGIL_MIN:
@@ -396,12 +413,22 @@ cdef MLArray reduce_op(int op, MLArray a, object axis, bint keepdims):
     cdef double* y
     cdef double scale
     cdef bint want_max = op == OP_MAX
+    cdef int ndim = len(a.shape)
     if axis is not None:
-        axis = _shapes.normalize_axis(axis, len(a.shape))
-    if op == OP_MAX or op == OP_MIN:
-        _shapes.check_reducible(a.shape, axis, "max" if op == OP_MAX else "min")
+        if type(axis) is int and -ndim <= <long>axis < ndim:
+            axis = <long>axis + ndim if <long>axis < 0 else axis   # the common case, no call
+        else:
+            axis = _shapes.normalize_axis(axis, ndim)      # raises with the shared message
     outer, n, inner = reduction_geometry(a.shape, axis)
-    out = new_array(_shapes.reduced_shape(a.shape, axis, keepdims))
+    if (op == OP_MAX or op == OP_MIN) and n == 0:
+        _shapes.check_reducible(a.shape, axis, "max" if op == OP_MAX else "min")
+    if axis is None:
+        out_shape = (1,) * ndim if keepdims else ()
+    elif keepdims:
+        out_shape = a.shape[:axis] + (1,) + a.shape[axis + 1:]
+    else:
+        out_shape = a.shape[:axis] + a.shape[axis + 1:]
+    out = new_array(out_shape)
     out.extra = (outer, n, inner)
     y = out.value_ptr
     if op == OP_SUM or op == OP_MEAN:
