@@ -1,10 +1,11 @@
 # The engine's graph node: one node per Value or MLArray operation.
 #
-# A node holds its value and gradient in contiguous float64 buffers. A 0-d node (every
-# scalar Value) keeps both inline in the object, so a scalar costs one allocation and
-# no NumPy array. An N-d node keeps them in C-contiguous NumPy arrays, so matmul can
-# hand them to BLAS without copying. Nodes point only to their parents, never back:
-# graphs hold no reference cycles and are freed by reference counting.
+# A node holds its value and gradient in contiguous buffers of float64 or, for a float32
+# MLArray, float32. A 0-d node (every scalar Value) keeps both inline in the object, so
+# a scalar costs one allocation and no NumPy array. An N-d node keeps them in
+# C-contiguous NumPy arrays, so matmul can hand them to BLAS without copying. Nodes point
+# only to their parents, never back: graphs hold no reference cycles and are freed by
+# reference counting.
 
 cdef enum Op:
     OP_LEAF = 0                 # made by the user, or history cut by restart()
@@ -33,7 +34,8 @@ cdef enum Op:
     OP_STACK = 23               # an MLArray built from Values and MLArrays
     OP_COPY = 24                # MLArray(x) of a Value or MLArray: same numbers, new node
     OP_ELEMENT = 25             # a Value handle onto one element of an MLArray
-    OP_COUNT = 26
+    OP_ASTYPE = 26              # the same numbers in the other dtype
+    OP_COUNT = 27
 
 
 cdef class Node:
@@ -42,9 +44,9 @@ cdef class Node:
     cdef Node parent_b          # second input of a binary op, or None
     cdef tuple parents_more     # every input of an n-ary node (OP_STACK, user _children)
     cdef object extra           # op data the rule needs: axes, index, argmax offsets, spans
-    cdef double* value_ptr      # the node's numbers: &inline_value or an ndarray's data
-    cdef double* grad_ptr       # d(output)/d(node), same layout; NULL until first needed
-    cdef double inline_value    # storage of a 0-d node
+    cdef void* value_ptr        # the node's numbers: &inline_value or an ndarray's data
+    cdef void* grad_ptr         # d(output)/d(node), same layout; NULL until first needed
+    cdef double inline_value    # storage of a 0-d node (a float32 one uses its first 4 bytes)
     cdef double inline_grad     # storage of a 0-d node's gradient
     cdef double c0              # op constant: the folded number, clip's lower bound
     cdef unsigned long mark     # last topological sort that visited this node
@@ -52,6 +54,7 @@ cdef class Node:
     cdef int op                 # an Op code: selects the backward rule in the op table
     cdef int constant_side      # scalar binary op with a number operand: 1 if it is a, 2 if b
     cdef readonly bint requires_grad  # gradient wanted: a tracked leaf lies upstream
+    cdef bint single            # the buffers hold float32 (a float32 MLArray or its handle)
 
 
 cdef class Value(Node):

@@ -2,7 +2,7 @@
 """The engine: smolml's autograd graph in C.
 
 Every Value and MLArray is a Node (graph.pxd): its numbers live in contiguous float64
-buffers, and the op that made it is a small integer code. Backward is an iterative
+(or float32) buffers, and the op that made it is a small integer code. Backward is an iterative
 topological sort from the output followed by each node's rule from OP_TABLE, in
 reverse order, accumulating into the parents' gradient buffers.
 
@@ -22,15 +22,16 @@ import numpy as np
 from smolml._engine.kernels cimport (
     Broadcast, MAX_NDIM, binary_value, binary_partials, unary_value, unary_partial,
     binary_forward, binary_backward, unary_forward, unary_backward,
-    sum_forward, sum_backward, argextreme_forward, argextreme_backward, add_into, fill)
+    sum_forward, sum_backward, argextreme_forward, argextreme_backward, add_into, fill,
+    convert, add_convert)
 
-from smolml import _shapes
+from smolml import _dtype, _shapes
 from smolml._random import rng
 
 cnp.import_array()
 
 cdef extern from "numpy/arrayobject.h":
-    # np.dot in C: BLAS for float64 operands, without a Python-level call.
+    # np.dot in C: BLAS for float64 and float32 operands, without a Python-level call.
     object PyArray_MatrixProduct2(object a, object b, cnp.PyArrayObject* out)
 
 NAME = "engine"
@@ -117,16 +118,51 @@ cdef int ensure_grad(Node node) except -1:
         node.grad_ptr = &node.inline_grad
     else:
         array = <MLArray>node
-        array.grad_array = new_buffer(array.shape, True)
-        node.grad_ptr = <double*>cnp.PyArray_DATA(array.grad_array)
+        array.grad_array = new_buffer(array.shape, True, node.single)
+        node.grad_ptr = cnp.PyArray_DATA(array.grad_array)
     return 0
 
 
 cdef int zero_grad(Node node) except -1:
     if node.grad_ptr == NULL:
         return ensure_grad(node)
-    memset(node.grad_ptr, 0, numel_of(node) * sizeof(double))
+    memset(node.grad_ptr, 0, numel_of(node) * itemsize(node.single))
     return 0
+
+
+# ---------------------------------------------------------------- reading numbers
+
+cdef inline size_t itemsize(bint single) noexcept nogil:
+    return sizeof(float) if single else sizeof(double)
+
+
+cdef inline double load(const void* p, bint single) noexcept nogil:
+    """The number at p, a float32 or a float64."""
+    return (<const float*>p)[0] if single else (<const double*>p)[0]
+
+
+cdef inline void store(void* p, bint single, double x) noexcept nogil:
+    if single:
+        (<float*>p)[0] = <float>x
+    else:
+        (<double*>p)[0] = x
+
+
+cdef inline void* element_at(void* p, bint single, Py_ssize_t i) noexcept nogil:
+    return <char*>p + i * itemsize(single)
+
+
+cdef inline double value_of(Node node) noexcept:
+    return load(node.value_ptr, node.single)
+
+
+cdef inline double grad_of(Node node) noexcept:
+    return load(node.grad_ptr, node.single)
+
+
+cdef inline void add_grad(Node node, double g) noexcept:
+    """node.grad[0] += g for a 0-d node (the sum rounded to its dtype)."""
+    store(node.grad_ptr, node.single, load(node.grad_ptr, node.single) + g)
 
 
 # ---------------------------------------------------------------- making nodes
@@ -142,7 +178,7 @@ cdef dict buffer_pool = {}
 cdef Py_ssize_t pooled_bytes = 0
 
 
-cdef void recycle(object buffer, Py_ssize_t nbytes, tuple shape):
+cdef void recycle(object buffer, Py_ssize_t nbytes, tuple shape, bint single):
     """Keep a dead node's buffer if nothing else refers to it and the pool has room."""
     global pooled_bytes
     cdef list free
@@ -151,9 +187,9 @@ cdef void recycle(object buffer, Py_ssize_t nbytes, tuple shape):
         return
     if pooled_bytes + nbytes > POOL_MAX_BYTES:
         return
-    free = buffer_pool.get(shape)
+    free = buffer_pool.get((shape, single))
     if free is None:
-        buffer_pool[shape] = [buffer]
+        buffer_pool[(shape, single)] = [buffer]
     elif len(free) < POOL_PER_SHAPE:
         free.append(buffer)
     else:
@@ -170,8 +206,9 @@ def release_buffer_pool():
     return freed
 
 
-cdef object new_buffer(tuple shape, bint zeroed):
-    """A C-contiguous float64 ndarray of `shape`: a recycled one when the pool has it,
+cdef object new_buffer(tuple shape, bint zeroed, bint single):
+    """A C-contiguous float64 (float32 if single) ndarray of `shape`: a recycled one when
+    the pool has it,
     else made through NumPy's C API (a Python call to np.empty costs more than a small
     op's whole loop)."""
     global pooled_bytes
@@ -179,8 +216,9 @@ cdef object new_buffer(tuple shape, bint zeroed):
     cdef int ndim = len(shape), d
     cdef list free
     cdef cnp.ndarray buffer
+    cdef int typenum = cnp.NPY_FLOAT if single else cnp.NPY_DOUBLE
     if buffer_pool:
-        free = buffer_pool.get(shape)
+        free = buffer_pool.get((shape, single))
         if free:
             buffer = free.pop()
             pooled_bytes -= cnp.PyArray_NBYTES(buffer)
@@ -188,12 +226,13 @@ cdef object new_buffer(tuple shape, bint zeroed):
                 memset(cnp.PyArray_DATA(buffer), 0, cnp.PyArray_NBYTES(buffer))
             return buffer
     if ndim > MAX_NDIM:
-        return np.zeros(shape) if zeroed else np.empty(shape)
+        kind = np.float32 if single else np.float64
+        return np.zeros(shape, kind) if zeroed else np.empty(shape, kind)
     for d in range(ndim):
         dims[d] = shape[d]
     if zeroed:
-        return cnp.PyArray_ZEROS(ndim, dims, cnp.NPY_DOUBLE, 0)
-    return cnp.PyArray_EMPTY(ndim, dims, cnp.NPY_DOUBLE, 0)
+        return cnp.PyArray_ZEROS(ndim, dims, typenum, 0)
+    return cnp.PyArray_EMPTY(ndim, dims, typenum, 0)
 
 
 cdef inline Value new_value(double x):
@@ -204,19 +243,20 @@ cdef inline Value new_value(double x):
     return v
 
 
-cdef MLArray new_array(tuple shape):
-    """An MLArray node of `shape` with an uninitialized value buffer."""
+cdef MLArray new_array(tuple shape, bint single):
+    """An MLArray node of `shape` with an uninitialized value buffer (float32 if single)."""
     cdef MLArray a = MLArray.__new__(MLArray)
     cdef Py_ssize_t size = 1, dim
     for dim in shape:
         size *= dim
     a.shape = shape
     a.numel = size
+    a.single = single
     if len(shape) == 0:
         a.value_ptr = &a.inline_value
     else:
-        a.value_array = new_buffer(shape, False)
-        a.value_ptr = <double*>cnp.PyArray_DATA(a.value_array)
+        a.value_array = new_buffer(shape, False, single)
+        a.value_ptr = cnp.PyArray_DATA(a.value_array)
     return a
 
 
@@ -276,7 +316,7 @@ cdef object value_binary(int op, Value self, object other, bint reflected):
             return binary_op(op, <Value>other, self, True)
         return binary_op(op, self, <Value>other, True)
     if is_real(other):
-        x = self.value_ptr[0]
+        x = value_of(self)
         c = float(other)
         if reflected:
             out = new_value(binary_value(op, c, x))
@@ -348,41 +388,99 @@ cdef int setup_broadcast(Broadcast* bc, tuple out_shape, tuple shape_a, tuple sh
     return 0
 
 
+cdef inline bint result_single(Node a, Node b):
+    """Type promotion: float32 only if every MLArray operand is float32. Scalar Values
+    (and the numbers made into them) are weak: they take the array's dtype."""
+    cdef bint strong_a = type(a) is MLArray, strong_b = type(b) is MLArray
+    if strong_a and strong_b:
+        return a.single and b.single
+    if strong_a:
+        return a.single
+    if strong_b:
+        return b.single
+    return False
+
+
+cdef Node as_dtype(Node x, bint single):
+    """x itself if its buffers hold the dtype asked for, else a graph-connected cast."""
+    if x.single == single:
+        return x
+    return astype_op(x, single)
+
+
+cdef MLArray astype_op(Node x, bint single):
+    cdef MLArray out = new_array(shape_of(x), single)
+    convert(single, out.value_ptr, x.single, x.value_ptr, out.numel)
+    record(out, OP_ASTYPE, x)
+    return out
+
+
 cdef Node binary_op(int op, Node a, Node b, bint as_value):
     """Elementwise a `op` b with NumPy broadcasting; a Value result when both are Values."""
     cdef Broadcast bc
     cdef Node out
+    cdef bint single
     if as_value:
-        out = new_value(binary_value(op, a.value_ptr[0], b.value_ptr[0]))
+        out = new_value(binary_value(op, value_of(a), value_of(b)))
         record(out, op, a, b)
         return out
+    single = result_single(a, b)
+    a = as_dtype(a, single)
+    b = as_dtype(b, single)
     cdef tuple shape_a = shape_of(a), shape_b = shape_of(b)
     out_shape = shape_a if shape_a == shape_b else broadcast_shape(shape_a, shape_b)
-    out = new_array(out_shape)
+    out = new_array(out_shape, single)
     setup_broadcast(&bc, out_shape, shape_a, shape_b)
     if bc.size > NOGIL_MIN:
         with nogil:
-            binary_forward(op, a.value_ptr, b.value_ptr, out.value_ptr, &bc)
+            binary_forward(op, single, a.value_ptr, b.value_ptr, out.value_ptr, &bc)
     else:
-        binary_forward(op, a.value_ptr, b.value_ptr, out.value_ptr, &bc)
+        binary_forward(op, single, a.value_ptr, b.value_ptr, out.value_ptr, &bc)
     record(out, op, a, b)
     return out
 
 
+cdef object inplace_op(int op, MLArray self, object other):
+    """self <op>= other: in place when grad mode is off and other broadcasts to self's
+    shape (the result rounded to self's dtype); otherwise self <op> other, a new node."""
+    cdef Broadcast bc
+    cdef Node b = array_operand(other)
+    cdef Node result
+    if b is None:
+        return NotImplemented
+    if grad_enabled:
+        return binary_op(op, self, b, False)
+    shape_b = shape_of(b)
+    if shape_b != self.shape and broadcast_shape(self.shape, shape_b) != self.shape:
+        return binary_op(op, self, b, False)
+    if type(b) is MLArray and b.single != self.single and self.single:
+        # float32 -= float64: computed in float64, then rounded into self (NumPy's rule)
+        result = binary_op(op, self, b, False)
+        convert(True, self.value_ptr, False, result.value_ptr, self.numel)
+        return self
+    if len(shape_b) == 0:
+        b = new_value(value_of(b))      # a 0-d operand may alias one of self's elements
+    b = as_dtype(b, self.single)
+    setup_broadcast(&bc, self.shape, self.shape, shape_b)
+    binary_forward(op, self.single, self.value_ptr, b.value_ptr, self.value_ptr, &bc)
+    return self
+
+
 cdef Value unary_value_op(int op, Value a):
-    cdef Value out = new_value(unary_value(op, a.value_ptr[0], -INFINITY, INFINITY))
+    cdef Value out = new_value(unary_value(op, value_of(a), -INFINITY, INFINITY))
     record(out, op, a)
     return out
 
 
 cdef MLArray unary_array_op(int op, MLArray a, double lo=-INFINITY, double hi=INFINITY):
-    cdef MLArray out = new_array(a.shape)
+    cdef MLArray out = new_array(a.shape, a.single)
     cdef Py_ssize_t n = a.numel
+    cdef bint single = a.single
     if n > NOGIL_MIN:
         with nogil:
-            unary_forward(op, a.value_ptr, out.value_ptr, n, lo, hi)
+            unary_forward(op, single, a.value_ptr, out.value_ptr, n, lo, hi)
     else:
-        unary_forward(op, a.value_ptr, out.value_ptr, n, lo, hi)
+        unary_forward(op, single, a.value_ptr, out.value_ptr, n, lo, hi)
     out.c0 = lo
     out.c1 = hi
     record(out, op, a)
@@ -409,10 +507,11 @@ cdef MLArray reduce_op(int op, MLArray a, object axis, bint keepdims):
     cdef MLArray out
     cdef cnp.ndarray where
     cdef Py_ssize_t* where_ptr
-    cdef double* x = a.value_ptr
-    cdef double* y
+    cdef void* x = a.value_ptr
+    cdef void* y
     cdef double scale
     cdef bint want_max = op == OP_MAX
+    cdef bint single = a.single
     cdef int ndim = len(a.shape)
     if axis is not None:
         if type(axis) is int and -ndim <= <long>axis < ndim:
@@ -428,24 +527,24 @@ cdef MLArray reduce_op(int op, MLArray a, object axis, bint keepdims):
         out_shape = a.shape[:axis] + (1,) + a.shape[axis + 1:]
     else:
         out_shape = a.shape[:axis] + a.shape[axis + 1:]
-    out = new_array(out_shape)
+    out = new_array(out_shape, single)
     out.extra = (outer, n, inner)
     y = out.value_ptr
     if op == OP_SUM or op == OP_MEAN:
         out.c0 = scale = 1.0 if op == OP_SUM else 1.0 / <double>n
         if a.numel > NOGIL_MIN:
             with nogil:
-                sum_forward(x, y, outer, n, inner, scale)
+                sum_forward(single, x, y, outer, n, inner, scale)
         else:
-            sum_forward(x, y, outer, n, inner, scale)
+            sum_forward(single, x, y, outer, n, inner, scale)
     else:
         where = np.empty(outer * inner, dtype=np.intp)
         where_ptr = <Py_ssize_t*>cnp.PyArray_DATA(where)
         if a.numel > NOGIL_MIN:
             with nogil:
-                argextreme_forward(x, y, where_ptr, outer, n, inner, want_max)
+                argextreme_forward(single, x, y, where_ptr, outer, n, inner, want_max)
         else:
-            argextreme_forward(x, y, where_ptr, outer, n, inner, want_max)
+            argextreme_forward(single, x, y, where_ptr, outer, n, inner, want_max)
         out.extra = where
     record(out, op, a)
     return out
@@ -454,11 +553,14 @@ cdef MLArray reduce_op(int op, MLArray a, object axis, bint keepdims):
 cdef MLArray matmul_op(Node a, Node b):
     # matmul_shapes rejects 0-d operands, so both are N-d MLArrays past this line
     batch, n, k, m, out_shape = _shapes.matmul_shapes(shape_of(a), shape_of(b))
-    cdef MLArray out = new_array(out_shape)
+    cdef bint single = result_single(a, b)
+    a = as_dtype(a, single)
+    b = as_dtype(b, single)
+    cdef MLArray out = new_array(out_shape, single)
     A = (<MLArray>a).value_array
     B = (<MLArray>b).value_array
     if len(out_shape) == 0:
-        out.value_ptr[0] = np.dot(A, B)
+        store(out.value_ptr, single, np.dot(A, B))
     elif len(a.shape) <= 2 and len(b.shape) <= 2:
         # dot through the C API is matmul for these shapes, with less call overhead
         PyArray_MatrixProduct2(A, B, <cnp.PyArrayObject*>out.value_array)
@@ -470,9 +572,9 @@ cdef MLArray matmul_op(Node a, Node b):
 
 cdef MLArray copy_op(Node a, tuple shape, int op):
     """Same numbers in a new node of `shape` (reshape, MLArray(x)): one memcpy."""
-    cdef MLArray out = new_array(shape)
+    cdef MLArray out = new_array(shape, a.single)
     if out.numel:
-        memcpy(out.value_ptr, a.value_ptr, out.numel * sizeof(double))
+        memcpy(out.value_ptr, a.value_ptr, out.numel * itemsize(a.single))
     record(out, op, a)
     return out
 
@@ -481,7 +583,8 @@ cdef object array_view(Node a, bint of_grad):
     """The node's value (or grad) buffer as an ndarray of its shape; 0-d nodes copy."""
     if type(a) is MLArray and (<MLArray>a).value_array is not None:
         return (<MLArray>a).grad_array if of_grad else (<MLArray>a).value_array
-    return np.array(a.grad_ptr[0] if of_grad else a.value_ptr[0])
+    return np.array(load(a.grad_ptr if of_grad else a.value_ptr, a.single),
+                    dtype=np.float32 if a.single else np.float64)
 
 
 cdef tuple numpy_index(list plan):
@@ -504,8 +607,9 @@ cdef int backward_elementwise_binary(Node node) except -1:
     cdef Node a = node.parent_a, b = node.parent_b
     cdef Broadcast bc
     cdef double da = 0.0, db = 0.0
-    cdef double* ga = NULL
-    cdef double* gb = NULL
+    cdef void* ga = NULL
+    cdef void* gb = NULL
+    cdef bint single = node.single
     if node.constant_side:
         return backward_with_constant(node)
     if a.requires_grad:
@@ -515,34 +619,36 @@ cdef int backward_elementwise_binary(Node node) except -1:
         ensure_grad(b)
         gb = b.grad_ptr
     if type(node) is Value:
-        binary_partials(node.op, a.value_ptr[0], b.value_ptr[0], node.value_ptr[0],
+        binary_partials(node.op, value_of(a), value_of(b), value_of(node),
                         ga != NULL, gb != NULL, &da, &db)
         if ga != NULL:
-            ga[0] += node.grad_ptr[0] * da
+            add_grad(a, grad_of(node) * da)
         if gb != NULL:
-            gb[0] += node.grad_ptr[0] * db
+            add_grad(b, grad_of(node) * db)
         return 0
     setup_broadcast(&bc, (<MLArray>node).shape, shape_of(a), shape_of(b))
     if bc.size > NOGIL_MIN:
         with nogil:
-            binary_backward(node.op, a.value_ptr, b.value_ptr, node.value_ptr, node.grad_ptr, ga, gb, &bc)
+            binary_backward(node.op, single, a.value_ptr, b.value_ptr, node.value_ptr,
+                            node.grad_ptr, ga, gb, &bc)
     else:
-        binary_backward(node.op, a.value_ptr, b.value_ptr, node.value_ptr, node.grad_ptr, ga, gb, &bc)
+        binary_backward(node.op, single, a.value_ptr, b.value_ptr, node.value_ptr,
+                        node.grad_ptr, ga, gb, &bc)
     return 0
 
 
 cdef int backward_with_constant(Node node) except -1:
     """Scalar binary op whose other operand is the number c0."""
     cdef Node x = node.parent_b if node.constant_side == 1 else node.parent_a
-    cdef double a = node.c0 if node.constant_side == 1 else x.value_ptr[0]
-    cdef double b = node.c0 if node.constant_side == 2 else x.value_ptr[0]
+    cdef double a = node.c0 if node.constant_side == 1 else value_of(x)
+    cdef double b = node.c0 if node.constant_side == 2 else value_of(x)
     cdef double da = 0.0, db = 0.0
     if not x.requires_grad:
         return 0
     ensure_grad(x)
-    binary_partials(node.op, a, b, node.value_ptr[0],
+    binary_partials(node.op, a, b, value_of(node),
                     node.constant_side == 2, node.constant_side == 1, &da, &db)
-    x.grad_ptr[0] += node.grad_ptr[0] * (da if node.constant_side == 2 else db)
+    add_grad(x, grad_of(node) * (da if node.constant_side == 2 else db))
     return 0
 
 
@@ -550,22 +656,24 @@ cdef int backward_elementwise_unary(Node node) except -1:
     cdef Node a = node.parent_a
     cdef MLArray out
     cdef Py_ssize_t n
+    cdef bint single
     if not a.requires_grad:
         return 0
     ensure_grad(a)
     if type(node) is Value:
-        a.grad_ptr[0] += node.grad_ptr[0] * unary_partial(node.op, a.value_ptr[0],
-                                                          node.value_ptr[0], -INFINITY, INFINITY)
+        add_grad(a, grad_of(node) * unary_partial(node.op, value_of(a), value_of(node),
+                                                  -INFINITY, INFINITY))
         return 0
     out = <MLArray>node
     n = out.numel
+    single = out.single
     if n > NOGIL_MIN:
         with nogil:
-            unary_backward(out.op, a.value_ptr, out.value_ptr, out.grad_ptr, a.grad_ptr, n,
-                           out.c0, out.c1)
+            unary_backward(out.op, single, a.value_ptr, out.value_ptr, out.grad_ptr,
+                           a.grad_ptr, n, out.c0, out.c1)
     else:
-        unary_backward(out.op, a.value_ptr, out.value_ptr, out.grad_ptr, a.grad_ptr, n,
-                       out.c0, out.c1)
+        unary_backward(out.op, single, a.value_ptr, out.value_ptr, out.grad_ptr,
+                       a.grad_ptr, n, out.c0, out.c1)
     return 0
 
 
@@ -576,14 +684,15 @@ cdef int backward_sum(Node node) except -1:
         return 0
     ensure_grad(a)
     outer, n, inner = node.extra
-    cdef double* g = node.grad_ptr
-    cdef double* ga = a.grad_ptr
+    cdef void* g = node.grad_ptr
+    cdef void* ga = a.grad_ptr
     cdef double scale = node.c0
+    cdef bint single = node.single
     if outer * n * inner > NOGIL_MIN:
         with nogil:
-            sum_backward(g, ga, outer, n, inner, scale)
+            sum_backward(single, g, ga, outer, n, inner, scale)
     else:
-        sum_backward(g, ga, outer, n, inner, scale)
+        sum_backward(single, g, ga, outer, n, inner, scale)
     return 0
 
 
@@ -593,7 +702,8 @@ cdef int backward_extreme(Node node) except -1:
     if not a.requires_grad:
         return 0
     ensure_grad(a)
-    argextreme_backward(node.grad_ptr, a.grad_ptr, <Py_ssize_t*>cnp.PyArray_DATA(where),
+    argextreme_backward(node.single, node.grad_ptr, a.grad_ptr,
+                        <Py_ssize_t*>cnp.PyArray_DATA(where),
                         numel_of(node))
     return 0
 
@@ -642,7 +752,7 @@ cdef int backward_matmul(Node node) except -1:
 cdef int add_product(MLArray target, object left, object right) except -1:
     """target.grad += left @ right (2-D), the product made by BLAS through NumPy."""
     product = PyArray_MatrixProduct2(left, right, NULL)
-    add_into(target.grad_ptr, <double*>cnp.PyArray_DATA(product), target.numel)
+    add_into(target.single, target.grad_ptr, cnp.PyArray_DATA(product), target.numel)
     return 0
 
 
@@ -652,7 +762,7 @@ cdef int backward_transpose(Node node) except -1:
         return 0
     ensure_grad(a)
     if a.value_array is None:
-        a.grad_ptr[0] += node.grad_ptr[0]
+        add_grad(a, grad_of(node))
     else:
         a.grad_array += (<MLArray>node).grad_array.transpose(np.argsort(node.extra))
     return 0
@@ -664,7 +774,17 @@ cdef int backward_copy(Node node) except -1:
     if not a.requires_grad:
         return 0
     ensure_grad(a)
-    add_into(a.grad_ptr, node.grad_ptr, numel_of(node))
+    add_into(node.single, a.grad_ptr, node.grad_ptr, numel_of(node))
+    return 0
+
+
+cdef int backward_astype(Node node) except -1:
+    """A cast: the gradient passes through, converted to the source's dtype."""
+    cdef Node a = node.parent_a
+    if not a.requires_grad:
+        return 0
+    ensure_grad(a)
+    add_convert(a.single, a.grad_ptr, node.single, node.grad_ptr, numel_of(node))
     return 0
 
 
@@ -674,11 +794,11 @@ cdef int backward_index(Node node) except -1:
         return 0
     ensure_grad(a)
     if a.value_array is None:
-        a.grad_ptr[0] += node.grad_ptr[0]
+        add_grad(a, grad_of(node))
         return 0
     view = a.grad_array[node.extra]             # basic indexing: a view, no repeats
     if out.value_array is None:
-        a.grad_array[node.extra] = view + node.grad_ptr[0]
+        a.grad_array[node.extra] = view + grad_of(node)
     else:
         view += out.grad_array
     return 0
@@ -690,7 +810,8 @@ cdef int backward_stack(Node node) except -1:
     for p, (offset, count) in zip(node.parents_more, node.extra):
         if p.requires_grad:
             ensure_grad(p)
-            add_into(p.grad_ptr, node.grad_ptr + offset, count)
+            add_convert(p.single, p.grad_ptr, node.single,
+                        element_at(node.grad_ptr, node.single, offset), count)
     return 0
 
 
@@ -745,6 +866,7 @@ define_op(OP_INDEX, "index", backward_index)
 define_op(OP_STACK, "stack", backward_stack)
 define_op(OP_COPY, "copy", backward_copy)
 define_op(OP_ELEMENT, "element", backward_nothing)
+define_op(OP_ASTYPE, "astype", backward_astype)
 
 
 # ================================================================ backward driver
@@ -824,14 +946,14 @@ cdef int run_backward(Node root) except -1:
             node = <Node>order.items[i]
             if node.op != OP_LEAF and node.op != OP_ELEMENT:
                 if type(node) is Value:
-                    node.grad_ptr[0] = 0.0
+                    store(node.grad_ptr, node.single, 0.0)
                 else:
                     zero_grad(node)
             elif node.op == OP_LEAF and node.parents_more is not None:
                 backward_missing(node)
         ensure_grad(root)
         if root.requires_grad:      # a node that tracks nothing keeps grad 0, even as the root
-            fill_add(root.grad_ptr, 1.0, numel_of(root))
+            seed_grad(root)
         # The rules that call NumPy (matmul, transpose, index) follow IEEE silently like
         # the C kernels: a nan or inf gradient is a result, not a warning.
         with np.errstate(all="ignore"):
@@ -865,10 +987,12 @@ cdef Value constant(double x):
     return v
 
 
-cdef inline void fill_add(double* dst, double x, Py_ssize_t n) noexcept:
+cdef void seed_grad(Node root) noexcept:
+    """root.grad += 1 in every element."""
     cdef Py_ssize_t i
-    for i in range(n):
-        dst[i] += x
+    for i in range(numel_of(root)):
+        store(element_at(root.grad_ptr, root.single, i), root.single,
+              load(element_at(root.grad_ptr, root.single, i), root.single) + 1.0)
 
 
 # ================================================================ Value
@@ -897,22 +1021,22 @@ cdef class Value(Node):
 
     @property
     def data(self):
-        return self.value_ptr[0]
+        return value_of(self)
 
     @data.setter
     def data(self, x):
         if not is_real(x):
             raise TypeError(f"Value.data needs a real number; got {_shapes.describe(x)}")
-        self.value_ptr[0] = float(x)
+        store(self.value_ptr, self.single, float(x))
 
     @property
     def grad(self):
-        return self.grad_ptr[0] if self.grad_ptr != NULL else 0.0
+        return grad_of(self) if self.grad_ptr != NULL else 0.0
 
     @grad.setter
     def grad(self, x):
         ensure_grad(self)
-        self.grad_ptr[0] = float(x)
+        store(self.grad_ptr, self.single, float(x))
 
     @property
     def _prev(self):
@@ -992,22 +1116,22 @@ cdef class Value(Node):
 
     # ---- comparisons look at the numbers, as SmolML's do
     def __lt__(self, other):
-        return self.value_ptr[0] < compared(other)
+        return value_of(self) < compared(other)
 
     def __le__(self, other):
-        return self.value_ptr[0] <= compared(other)
+        return value_of(self) <= compared(other)
 
     def __gt__(self, other):
-        return self.value_ptr[0] > compared(other)
+        return value_of(self) > compared(other)
 
     def __ge__(self, other):
-        return self.value_ptr[0] >= compared(other)
+        return value_of(self) >= compared(other)
 
     def __hash__(self):
         return id(self) >> 4            # identity, as object's: Values live in sets and dicts
 
     def __float__(self):
-        return self.value_ptr[0]
+        return value_of(self)
 
     def __repr__(self):
         return f"Value(data={self.data!r}, grad={self.grad!r})"
@@ -1015,7 +1139,7 @@ cdef class Value(Node):
 
 cdef double compared(object other) except? -1.0:
     if isinstance(other, Value):
-        return (<Value>other).value_ptr[0]
+        return value_of(<Value>other)
     if is_real(other):
         return float(other)
     reject_other_backend(other)
@@ -1028,8 +1152,9 @@ cdef MLArray element_view(MLArray array, Py_ssize_t i):
     cdef MLArray view = MLArray.__new__(MLArray)
     view.shape = ()
     view.numel = 1
-    view.value_ptr = array.value_ptr + i
-    view.grad_ptr = array.grad_ptr + i
+    view.single = array.single
+    view.value_ptr = element_at(array.value_ptr, array.single, i)
+    view.grad_ptr = element_at(array.grad_ptr, array.single, i)
     view.op = OP_ELEMENT
     view.parent_a = array           # keeps the buffers alive; backward orders it after view
     view.requires_grad = array.requires_grad and grad_enabled
@@ -1040,8 +1165,9 @@ cdef Value make_handle(MLArray array, Py_ssize_t i):
     """A Value that reads and writes element i of `array`'s buffers."""
     ensure_grad(array)
     cdef Value v = Value.__new__(Value)
-    v.value_ptr = array.value_ptr + i
-    v.grad_ptr = array.grad_ptr + i
+    v.single = array.single
+    v.value_ptr = element_at(array.value_ptr, array.single, i)
+    v.grad_ptr = element_at(array.grad_ptr, array.single, i)
     v.op = OP_ELEMENT
     v.parent_a = array              # keeps the buffers alive; backward orders it after v
     v.requires_grad = array.requires_grad
@@ -1085,7 +1211,8 @@ cdef object parse_array(object x):
     return None
 
 
-cdef int fill_from_nested(MLArray self, object data, bint requires_grad) except -1:
+cdef int fill_from_nested(MLArray self, object data, bint requires_grad,
+                          bint single) except -1:
     """Build self from nested lists of numbers, Values, MLArrays and ndarrays. Values and
     MLArrays inside stay connected: they become the parents of an OP_STACK node."""
     shape, flat = _shapes.parse_nested(data, parse_leaf, parse_array)
@@ -1097,7 +1224,7 @@ cdef int fill_from_nested(MLArray self, object data, bint requires_grad) except 
         if type(item) is Value or type(item) is Span:
             only_numbers = False
             break
-    init_storage(self, tuple(shape))
+    init_storage(self, tuple(shape), single)
     if only_numbers:
         if self.numel:
             copy_numbers(self, np.array(flat, dtype=np.float64))
@@ -1105,19 +1232,19 @@ cdef int fill_from_nested(MLArray self, object data, bint requires_grad) except 
         return 0
     for item in flat:
         if type(item) is Value:
-            self.value_ptr[offset] = (<Value>item).value_ptr[0]
+            store(element_at(self.value_ptr, single, offset), single, value_of(<Value>item))
             parents.append(item)
             spans.append((offset, 1))
             offset += 1
         elif type(item) is Span:
             span = <Span>item
-            if span.count:
-                memcpy(self.value_ptr + offset, span.node.value_ptr, span.count * sizeof(double))
+            convert(single, element_at(self.value_ptr, single, offset),
+                    span.node.single, span.node.value_ptr, span.count)
             parents.append(span.node)
             spans.append((offset, span.count))
             offset += span.count
         else:
-            self.value_ptr[offset] = float(item)
+            store(element_at(self.value_ptr, single, offset), single, float(item))
             offset += 1
     self.extra = spans
     if requires_grad:               # requires_grad=False detaches: a leaf of the same numbers
@@ -1128,29 +1255,44 @@ cdef int fill_from_nested(MLArray self, object data, bint requires_grad) except 
     return 0
 
 
-cdef int init_storage(MLArray a, tuple shape) except -1:
+cdef int init_storage(MLArray a, tuple shape, bint single) except -1:
     cdef Py_ssize_t size = 1, dim
     for dim in shape:
         size *= dim
     a.shape = shape
     a.numel = size
     a.op = OP_LEAF
+    a.single = single
     if len(shape) == 0:
         a.value_ptr = &a.inline_value
     else:
-        a.value_array = new_buffer(shape, False)
-        a.value_ptr = <double*>cnp.PyArray_DATA(a.value_array)
+        a.value_array = new_buffer(shape, False, single)
+        a.value_ptr = cnp.PyArray_DATA(a.value_array)
     return 0
+
+
+cdef object as_numbers(object source, bint single):
+    """source as a C-contiguous ndarray of float32 (single) or float64; float32 overflow
+    gives ±inf quietly, as every float32 op does."""
+    if single and source.dtype != np.float32:
+        with np.errstate(over="ignore"):
+            return np.ascontiguousarray(source, dtype=np.float32)
+    return np.ascontiguousarray(source, dtype=np.float32 if single else np.float64)
 
 
 cdef int copy_numbers(MLArray a, object source) except -1:
-    """Copy a float64 ndarray of a's size into a's value buffer."""
-    cdef cnp.ndarray flat = np.ascontiguousarray(source, dtype=np.float64).reshape(-1)
+    """Copy an ndarray of a's size into a's value buffer, converted to a's dtype."""
+    cdef cnp.ndarray flat = as_numbers(source, a.single).reshape(-1)
     if flat.shape[0] != a.numel:
         raise ValueError(f"expected {a.numel} numbers, got {flat.shape[0]}")
     if a.numel:
-        memcpy(a.value_ptr, cnp.PyArray_DATA(flat), a.numel * sizeof(double))
+        memcpy(a.value_ptr, cnp.PyArray_DATA(flat), a.numel * itemsize(a.single))
     return 0
+
+
+cdef bint want_single(object dtype):
+    """True if `dtype` (None: the default) names float32."""
+    return _dtype.dtype(dtype) is _dtype.float32
 
 
 cdef object numbers_of(object data):
@@ -1173,7 +1315,8 @@ cdef object broadcast_numbers(object data, tuple target):
 cdef class MLArray(Node):
     """An N-dimensional array node of the autograd graph (engine backend).
 
-    One node per operation: its numbers and gradient are contiguous float64 buffers,
+    One node per operation: its numbers and gradient are contiguous float64 (or float32)
+    buffers,
     elementwise ops and reductions are C loops, matmul goes to BLAS through NumPy.
     `.data` gives Value handles onto the buffers, as SmolML's nested lists of Values.
     """
@@ -1181,35 +1324,48 @@ cdef class MLArray(Node):
     __array_ufunc__ = None          # ndarray <op> MLArray defers to our reflected ops
 
     def __dealloc__(self):
-        cdef Py_ssize_t nbytes = self.numel * sizeof(double)
-        recycle(self.value_array, nbytes, self.shape)
-        recycle(self.grad_array, nbytes, self.shape)
+        cdef Py_ssize_t nbytes = self.numel * itemsize(self.single)
+        recycle(self.value_array, nbytes, self.shape, self.single)
+        recycle(self.grad_array, nbytes, self.shape, self.single)
 
-    def __init__(self, data, requires_grad=True):
+    def __init__(self, data, requires_grad=True, dtype=None):
+        """data: a number, a Value, an MLArray, nested lists/tuples of those, or an
+        ndarray. dtype: float64 or float32; None keeps an MLArray's or a float ndarray's
+        dtype and gives anything else the default dtype (`smolml.get_default_dtype()`)."""
+        cdef bint single
         if is_real(data):
-            init_storage(self, ())
-            self.value_ptr[0] = float(data)
+            init_storage(self, (), want_single(dtype))
+            store(self.value_ptr, self.single, float(data))
             self.requires_grad = bool(requires_grad)
         elif isinstance(data, Node):
-            init_storage(self, shape_of(<Node>data))
-            if self.numel:
-                memcpy(self.value_ptr, (<Node>data).value_ptr, self.numel * sizeof(double))
+            if dtype is None and type(data) is MLArray:
+                single = (<Node>data).single
+            else:
+                single = want_single(dtype)
+            init_storage(self, shape_of(<Node>data), single)
+            convert(single, self.value_ptr, (<Node>data).single, (<Node>data).value_ptr,
+                    self.numel)
             if requires_grad:       # requires_grad=False detaches: a leaf of the same numbers
-                record(self, OP_COPY, <Node>data)
+                record(self, OP_COPY if single == (<Node>data).single else OP_ASTYPE,
+                       <Node>data)
             if self.op == OP_LEAF:
                 self.requires_grad = bool(requires_grad)
         elif hasattr(data, "__array_interface__") and not isinstance(data, (list, tuple)):
             array = np.asarray(data)
+            if dtype is None and array.dtype.kind == "f" and array.dtype.itemsize in (4, 8):
+                single = array.dtype.itemsize == 4      # a float ndarray keeps its dtype
+            else:
+                single = want_single(dtype)
             if array.dtype.kind == "O":
-                fill_from_nested(self, array.tolist(), bool(requires_grad))
+                fill_from_nested(self, array.tolist(), bool(requires_grad), single)
             else:
                 array = numpy_numbers(array)
-                init_storage(self, array.shape)
+                init_storage(self, array.shape, single)
                 copy_numbers(self, array)
                 self.requires_grad = bool(requires_grad)
         else:
             reject_other_backend(data)
-            fill_from_nested(self, data, bool(requires_grad))
+            fill_from_nested(self, data, bool(requires_grad), want_single(dtype))
 
     # ---- what it holds
     @property
@@ -1224,9 +1380,19 @@ cdef class MLArray(Node):
         return len(self.shape)
 
     @property
+    def dtype(self):
+        """smolml.float64 or smolml.float32."""
+        return _dtype.float32 if self.single else _dtype.float64
+
+    def astype(self, dtype):
+        """The same numbers as a new array of `dtype` (rounded to float32 if it is that),
+        graph-connected: the gradient flows back converted to this array's dtype."""
+        return astype_op(self, want_single(dtype))
+
+    @property
     def nbytes(self):
         """Bytes of the value and gradient buffers."""
-        per_buffer = self.numel * sizeof(double)
+        per_buffer = self.numel * itemsize(self.single)
         return per_buffer + (per_buffer if self.grad_ptr != NULL else 0)
 
     @property
@@ -1253,12 +1419,12 @@ cdef class MLArray(Node):
 
     def to_list(self):
         if len(self.shape) == 0:
-            return self.value_ptr[0]
+            return value_of(self)
         return self.value_array.tolist()
 
     def numpy(self):
-        """A new float64 ndarray of the values."""
-        return np.array(array_view(self, False), dtype=np.float64)
+        """A new ndarray of the values, of this array's dtype."""
+        return np.array(array_view(self, False))
 
     def __array__(self, dtype=None, copy=None):
         array = self.numpy()
@@ -1268,10 +1434,12 @@ cdef class MLArray(Node):
         if self.numel != 1:
             raise TypeError(
                 f"only size-1 MLArrays can be converted to float; got shape {self.shape}")
-        return self.value_ptr[0]
+        return value_of(self)
 
     def __repr__(self):
-        flat = [self.value_ptr[0]] if len(self.shape) == 0 else self.value_array.ravel().tolist()
+        flat = [value_of(self)] if len(self.shape) == 0 else self.value_array.ravel().tolist()
+        if self.single:
+            return _shapes.format_array(self.shape, flat, _dtype.float32)
         return _shapes.format_array(self.shape, flat)
 
     # ---- elementwise binary ops (kernels.binary_forward / binary_backward)
@@ -1394,9 +1562,9 @@ cdef class MLArray(Node):
     def transpose(self, *axes):
         """Permute the axes (reverse them by default), as NumPy's transpose."""
         order = _shapes.resolve_transpose(axes, len(self.shape))
-        cdef MLArray out = new_array(tuple(self.shape[ax] for ax in order))
+        cdef MLArray out = new_array(tuple(self.shape[ax] for ax in order), self.single)
         if len(self.shape) == 0:
-            out.value_ptr[0] = self.value_ptr[0]
+            store(out.value_ptr, self.single, value_of(self))
         else:
             np.copyto(out.value_array, self.value_array.transpose(order))
         out.extra = order
@@ -1432,9 +1600,9 @@ cdef class MLArray(Node):
         if len(out_shape) == 0 and len(self.shape) > 0:
             return element_view(self, _shapes.plan_offsets(plan, self.shape)[0])
         selection = numpy_index(plan)
-        cdef MLArray out = new_array(out_shape)
+        cdef MLArray out = new_array(out_shape, self.single)
         if len(self.shape) == 0:
-            out.value_ptr[0] = self.value_ptr[0]
+            store(out.value_ptr, self.single, value_of(self))
         else:
             np.copyto(out.value_array, self.value_array[selection])
         out.extra = selection
@@ -1446,9 +1614,10 @@ cdef class MLArray(Node):
         plan, out_shape = _shapes.index_plan(index, self.shape)
         numbers = broadcast_numbers(value, out_shape)
         if len(self.shape) == 0:
-            self.value_ptr[0] = float(numbers)
+            store(self.value_ptr, self.single, float(numbers))
         else:
-            self.value_array[numpy_index(plan)] = numbers
+            with np.errstate(over="ignore"):    # float32 overflow gives ±inf quietly
+                self.value_array[numpy_index(plan)] = numbers
 
     # ---- gradients
     def backward(self):
@@ -1457,17 +1626,18 @@ cdef class MLArray(Node):
 
     def grad(self):
         """The gradient as a new MLArray of this array's shape."""
-        cdef MLArray out = new_array(self.shape)
+        cdef MLArray out = new_array(self.shape, self.single)
+        cdef size_t nbytes = self.numel * itemsize(self.single)
         if self.grad_ptr == NULL:
-            memset(out.value_ptr, 0, self.numel * sizeof(double))
+            memset(out.value_ptr, 0, nbytes)
         elif self.numel:
-            memcpy(out.value_ptr, self.grad_ptr, self.numel * sizeof(double))
+            memcpy(out.value_ptr, self.grad_ptr, nbytes)
         out.requires_grad = False
         return out
 
     def zero_grad(self):
         if self.grad_ptr != NULL:
-            memset(self.grad_ptr, 0, self.numel * sizeof(double))
+            memset(self.grad_ptr, 0, self.numel * itemsize(self.single))
         return self
 
     def restart(self):
@@ -1486,8 +1656,9 @@ cdef class MLArray(Node):
     def update_values(self, new_data):
         """Copy new numbers into this array in place (broadcast to its shape)."""
         if type(new_data) is MLArray and (<MLArray>new_data).shape == self.shape:
-            if self.numel:      # the optimizer's case: one memcpy
-                memcpy(self.value_ptr, (<MLArray>new_data).value_ptr, self.numel * sizeof(double))
+            # the optimizer's case: one memcpy (or one conversion)
+            convert(self.single, self.value_ptr, (<MLArray>new_data).single,
+                    (<MLArray>new_data).value_ptr, self.numel)
             return self
         numbers = broadcast_numbers(new_data, self.shape)
         copy_numbers(self, np.ascontiguousarray(numbers))
@@ -1511,41 +1682,55 @@ cdef class MLArray(Node):
         return converted[0] if len(converted) == 1 else tuple(converted)
 
     @classmethod
-    def xavier_uniform(cls, in_features, out_features):
+    def xavier_uniform(cls, in_features, out_features, dtype=None):
         """Weights ~ U(-l, l), l = sqrt(6 / (in + out))."""
         limit = (6.0 / (in_features + out_features)) ** 0.5
-        return draw((in_features, out_features), lambda: rng.uniform(-limit, limit))
+        return draw((in_features, out_features), lambda: rng.uniform(-limit, limit), dtype)
 
     @classmethod
-    def xavier_normal(cls, in_features, out_features):
+    def xavier_normal(cls, in_features, out_features, dtype=None):
         """Weights ~ N(0, σ²), σ = sqrt(2 / (in + out))."""
         std = (2.0 / (in_features + out_features)) ** 0.5
-        return draw((in_features, out_features), lambda: rng.gauss(0.0, std))
+        return draw((in_features, out_features), lambda: rng.gauss(0.0, std), dtype)
+
+    # ---- in place, under no_grad (otherwise a new node, as `a = a + b`)
+    def __iadd__(self, other):
+        return inplace_op(OP_ADD, self, other)
+
+    def __isub__(self, other):
+        return inplace_op(OP_SUB, self, other)
+
+    def __imul__(self, other):
+        return inplace_op(OP_MUL, self, other)
+
+    def __itruediv__(self, other):
+        return inplace_op(OP_DIV, self, other)
 
 
-cdef MLArray draw(tuple shape, object sample):
-    """A leaf of `shape` filled row-major by calling sample()."""
+cdef MLArray draw(tuple shape, object sample, object dtype):
+    """A leaf of `shape` filled row-major by calling sample() (float64 draws, then
+    rounded when dtype is float32, so both dtypes see the same random stream)."""
     shape = _shapes.check_shape(shape)
-    cdef MLArray out = new_array(shape)
+    cdef MLArray out = new_array(shape, want_single(dtype))
     if out.numel:
         copy_numbers(out, np.array([sample() for _ in range(out.numel)], dtype=np.float64))
     out.requires_grad = True
     return out
 
 
-def zeros(*shape):
-    cdef MLArray out = new_array(_shapes.check_shape(shape))
-    memset(out.value_ptr, 0, out.numel * sizeof(double))
+def zeros(*shape, dtype=None):
+    cdef MLArray out = new_array(_shapes.check_shape(shape), want_single(dtype))
+    memset(out.value_ptr, 0, out.numel * itemsize(out.single))
     out.requires_grad = True
     return out
 
 
-def ones(*shape):
-    cdef MLArray out = new_array(_shapes.check_shape(shape))
-    fill(out.value_ptr, 1.0, out.numel)
+def ones(*shape, dtype=None):
+    cdef MLArray out = new_array(_shapes.check_shape(shape), want_single(dtype))
+    fill(out.single, out.value_ptr, 1.0, out.numel)
     out.requires_grad = True
     return out
 
 
-def randn(*shape):
-    return draw(_shapes.check_shape(shape), lambda: rng.gauss(0.0, 1.0))
+def randn(*shape, dtype=None):
+    return draw(_shapes.check_shape(shape), lambda: rng.gauss(0.0, 1.0), dtype)

@@ -1,5 +1,5 @@
-# The loops of the engine: plain C over contiguous float64 buffers, no Python objects,
-# so every kernel runs without the GIL. graph.pyx picks the kernel for each op code.
+# The loops of the engine: plain C over contiguous float64 or float32 buffers, no Python
+# objects, so every kernel runs without the GIL. graph.pyx picks the kernel for each op code.
 
 cdef enum:
     MAX_NDIM = 32               # deepest shape an elementwise op broadcasts over
@@ -37,30 +37,41 @@ cdef void binary_partials(int op, double a, double b, double out,
 cdef double unary_value(int op, double a, double lo, double hi) noexcept nogil
 cdef double unary_partial(int op, double a, double out, double lo, double hi) noexcept nogil
 
+# The buffer kernels below take untyped buffers and `single`: True when every buffer is
+# float32, False when every one is float64 (graph.pyx converts mixed operands first).
+# Arithmetic on float32 elements rounds each result to float32; transcendental functions
+# are evaluated in double and rounded once, as the pure backend does.
+
 # out[i] = a[.] op b[.] over the broadcast; ga/gb (NULL to skip) += gout * partials.
-cdef void binary_forward(int op, const double* a, const double* b, double* out,
+cdef void binary_forward(int op, bint single, const void* a, const void* b, void* out,
                          const Broadcast* bc) noexcept nogil
-cdef void binary_backward(int op, const double* a, const double* b, const double* out,
-                          const double* gout, double* ga, double* gb,
+cdef void binary_backward(int op, bint single, const void* a, const void* b,
+                          const void* out, const void* gout, void* ga, void* gb,
                           const Broadcast* bc) noexcept nogil
 
 # out[i] = f(a[i]); ga[i] += gout[i] * f'(a[i]) over n contiguous elements.
-cdef void unary_forward(int op, const double* a, double* out, Py_ssize_t n,
+cdef void unary_forward(int op, bint single, const void* a, void* out, Py_ssize_t n,
                         double lo, double hi) noexcept nogil
-cdef void unary_backward(int op, const double* a, const double* out, const double* gout,
-                         double* ga, Py_ssize_t n, double lo, double hi) noexcept nogil
+cdef void unary_backward(int op, bint single, const void* a, const void* out,
+                         const void* gout, void* ga, Py_ssize_t n,
+                         double lo, double hi) noexcept nogil
 
-# Reductions over the middle axis of a contiguous (outer, n, inner) view.
-cdef void sum_forward(const double* x, double* out, Py_ssize_t outer, Py_ssize_t n,
-                      Py_ssize_t inner, double scale) noexcept nogil
-cdef void sum_backward(const double* gout, double* gx, Py_ssize_t outer, Py_ssize_t n,
-                       Py_ssize_t inner, double scale) noexcept nogil
-cdef void argextreme_forward(const double* x, double* out, Py_ssize_t* where,
+# Reductions over the middle axis of a contiguous (outer, n, inner) view; sums
+# accumulate in double.
+cdef void sum_forward(bint single, const void* x, void* out, Py_ssize_t outer,
+                      Py_ssize_t n, Py_ssize_t inner, double scale) noexcept nogil
+cdef void sum_backward(bint single, const void* gout, void* gx, Py_ssize_t outer,
+                       Py_ssize_t n, Py_ssize_t inner, double scale) noexcept nogil
+cdef void argextreme_forward(bint single, const void* x, void* out, Py_ssize_t* where,
                              Py_ssize_t outer, Py_ssize_t n, Py_ssize_t inner,
                              bint want_max) noexcept nogil
-cdef void argextreme_backward(const double* gout, double* gx, const Py_ssize_t* where,
-                              Py_ssize_t count) noexcept nogil
+cdef void argextreme_backward(bint single, const void* gout, void* gx,
+                              const Py_ssize_t* where, Py_ssize_t count) noexcept nogil
 
-# Buffer helpers.
-cdef void add_into(double* dst, const double* src, Py_ssize_t n) noexcept nogil
-cdef void fill(double* dst, double value, Py_ssize_t n) noexcept nogil
+# Buffer helpers. convert/add_convert read a buffer of one dtype into one of either.
+cdef void add_into(bint single, void* dst, const void* src, Py_ssize_t n) noexcept nogil
+cdef void fill(bint single, void* dst, double value, Py_ssize_t n) noexcept nogil
+cdef void convert(bint dst_single, void* dst, bint src_single, const void* src,
+                  Py_ssize_t n) noexcept nogil
+cdef void add_convert(bint dst_single, void* dst, bint src_single, const void* src,
+                      Py_ssize_t n) noexcept nogil

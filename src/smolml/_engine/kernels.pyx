@@ -1,8 +1,16 @@
 # cython: language_level=3, cdivision=True
-"""C loops over contiguous float64 buffers: elementwise ops with broadcasting, their
-derivatives, and reductions. No Python objects here, so callers release the GIL."""
+"""C loops over contiguous float64 and float32 buffers: elementwise ops with
+broadcasting, their derivatives, and reductions. No Python objects here, so callers
+release the GIL.
+
+Each buffer kernel is written once over the fused type `real` (float or double); the
+functions graph.pyx calls take untyped buffers and pick the float or double version."""
 from libc.math cimport exp, log, sqrt, fabs, tanh, pow, isnan, copysign
-from libc.string cimport memset
+from libc.string cimport memcpy, memset
+
+ctypedef fused real:
+    float
+    double
 
 # ---------------------------------------------------------------- scalar math
 
@@ -107,8 +115,8 @@ cdef double unary_partial(int op, double a, double out, double lo, double hi) no
 
 # ---------------------------------------------------------------- binary, broadcasting
 
-cdef inline void row_forward(int op, const double* a, Py_ssize_t sa, const double* b,
-                             Py_ssize_t sb, double* out, Py_ssize_t n) noexcept nogil:
+cdef inline void row_forward(int op, const real* a, Py_ssize_t sa, const real* b,
+                             Py_ssize_t sb, real* out, Py_ssize_t n) noexcept nogil:
     cdef Py_ssize_t i
     if op == EW_ADD:
         for i in range(n):
@@ -124,12 +132,12 @@ cdef inline void row_forward(int op, const double* a, Py_ssize_t sa, const doubl
             out[i] = a[i * sa] / b[i * sb]
     else:
         for i in range(n):
-            out[i] = binary_value(op, a[i * sa], b[i * sb])
+            out[i] = <real>binary_value(op, a[i * sa], b[i * sb])
 
 
-cdef inline void row_backward(int op, const double* a, Py_ssize_t sa, const double* b,
-                              Py_ssize_t sb, const double* out, const double* gout,
-                              double* ga, double* gb, Py_ssize_t n) noexcept nogil:
+cdef inline void row_backward(int op, const real* a, Py_ssize_t sa, const real* b,
+                              Py_ssize_t sb, const real* out, const real* gout,
+                              real* ga, real* gb, Py_ssize_t n) noexcept nogil:
     cdef Py_ssize_t i
     cdef double da = 0.0, db = 0.0, g
     cdef bint want_a = ga != NULL, want_b = gb != NULL
@@ -156,9 +164,9 @@ cdef inline void row_backward(int op, const double* a, Py_ssize_t sa, const doub
             g = gout[i]
             binary_partials(op, a[i * sa], b[i * sb], out[i], want_a, want_b, &da, &db)
             if want_a:
-                ga[i * sa] += g * da
+                ga[i * sa] = <real>(ga[i * sa] + g * da)
             if want_b:
-                gb[i * sb] += g * db
+                gb[i * sb] = <real>(gb[i * sb] + g * db)
 
 
 cdef inline bint next_row(const Broadcast* bc, Py_ssize_t* index,
@@ -178,14 +186,14 @@ cdef inline bint next_row(const Broadcast* bc, Py_ssize_t* index,
     return False
 
 
-cdef void binary_forward(int op, const double* a, const double* b, double* out,
-                         const Broadcast* bc) noexcept nogil:
+cdef void binary_forward_of(int op, const real* a, const real* b, real* out,
+                            const Broadcast* bc) noexcept nogil:
     cdef Py_ssize_t index[MAX_NDIM]
     cdef Py_ssize_t oa = 0, ob = 0, o = 0, n
     if bc.size == 0:
         return
     if bc.ndim == 0:
-        out[0] = binary_value(op, a[0], b[0])
+        row_forward(op, a, 0, b, 0, out, 1)
         return
     n = bc.shape[bc.ndim - 1]
     memset(index, 0, sizeof(index))
@@ -197,9 +205,9 @@ cdef void binary_forward(int op, const double* a, const double* b, double* out,
             break
 
 
-cdef void binary_backward(int op, const double* a, const double* b, const double* out,
-                          const double* gout, double* ga, double* gb,
-                          const Broadcast* bc) noexcept nogil:
+cdef void binary_backward_of(int op, const real* a, const real* b, const real* out,
+                             const real* gout, real* ga, real* gb,
+                             const Broadcast* bc) noexcept nogil:
     cdef Py_ssize_t index[MAX_NDIM]
     cdef Py_ssize_t oa = 0, ob = 0, o = 0, n
     if bc.size == 0:
@@ -219,27 +227,46 @@ cdef void binary_backward(int op, const double* a, const double* b, const double
             break
 
 
+cdef void binary_forward(int op, bint single, const void* a, const void* b, void* out,
+                         const Broadcast* bc) noexcept nogil:
+    if single:
+        binary_forward_of(op, <const float*>a, <const float*>b, <float*>out, bc)
+    else:
+        binary_forward_of(op, <const double*>a, <const double*>b, <double*>out, bc)
+
+
+cdef void binary_backward(int op, bint single, const void* a, const void* b,
+                          const void* out, const void* gout, void* ga, void* gb,
+                          const Broadcast* bc) noexcept nogil:
+    if single:
+        binary_backward_of(op, <const float*>a, <const float*>b, <const float*>out,
+                           <const float*>gout, <float*>ga, <float*>gb, bc)
+    else:
+        binary_backward_of(op, <const double*>a, <const double*>b, <const double*>out,
+                           <const double*>gout, <double*>ga, <double*>gb, bc)
+
+
 # ---------------------------------------------------------------- unary
 
-cdef void unary_forward(int op, const double* a, double* out, Py_ssize_t n,
-                        double lo, double hi) noexcept nogil:
+cdef void unary_forward_of(int op, const real* a, real* out, Py_ssize_t n,
+                           double lo, double hi) noexcept nogil:
     cdef Py_ssize_t i
     if op == EW_RELU:
         for i in range(n):
             out[i] = 0.0 if a[i] <= 0.0 else a[i]
     elif op == EW_EXP:
         for i in range(n):
-            out[i] = exp(a[i])
+            out[i] = <real>exp(a[i])
     elif op == EW_TANH:
         for i in range(n):
-            out[i] = fast_tanh(a[i])
+            out[i] = <real>fast_tanh(a[i])
     else:
         for i in range(n):
-            out[i] = unary_value(op, a[i], lo, hi)
+            out[i] = <real>unary_value(op, a[i], lo, hi)
 
 
-cdef void unary_backward(int op, const double* a, const double* out, const double* gout,
-                         double* ga, Py_ssize_t n, double lo, double hi) noexcept nogil:
+cdef void unary_backward_of(int op, const real* a, const real* out, const real* gout,
+                            real* ga, Py_ssize_t n, double lo, double hi) noexcept nogil:
     cdef Py_ssize_t i
     if op == EW_RELU:
         # multiply even by 0, as every rule does: an inf or nan gradient stays nan
@@ -253,17 +280,36 @@ cdef void unary_backward(int op, const double* a, const double* out, const doubl
             ga[i] += gout[i] * out[i] * (1.0 - out[i])
     else:
         for i in range(n):
-            ga[i] += gout[i] * unary_partial(op, a[i], out[i], lo, hi)
+            ga[i] = <real>(ga[i] + gout[i] * unary_partial(op, a[i], out[i], lo, hi))
+
+
+cdef void unary_forward(int op, bint single, const void* a, void* out, Py_ssize_t n,
+                        double lo, double hi) noexcept nogil:
+    if single:
+        unary_forward_of(op, <const float*>a, <float*>out, n, lo, hi)
+    else:
+        unary_forward_of(op, <const double*>a, <double*>out, n, lo, hi)
+
+
+cdef void unary_backward(int op, bint single, const void* a, const void* out,
+                         const void* gout, void* ga, Py_ssize_t n,
+                         double lo, double hi) noexcept nogil:
+    if single:
+        unary_backward_of(op, <const float*>a, <const float*>out, <const float*>gout,
+                          <float*>ga, n, lo, hi)
+    else:
+        unary_backward_of(op, <const double*>a, <const double*>out, <const double*>gout,
+                          <double*>ga, n, lo, hi)
 
 
 # ---------------------------------------------------------------- reductions
 
-cdef void sum_forward(const double* x, double* out, Py_ssize_t outer, Py_ssize_t n,
-                      Py_ssize_t inner, double scale) noexcept nogil:
-    """out[o, j] = scale · Σ_i x[o, i, j]."""
+cdef void sum_forward_of(const real* x, real* out, Py_ssize_t outer, Py_ssize_t n,
+                         Py_ssize_t inner, double scale) noexcept nogil:
+    """out[o, j] = scale · Σ_i x[o, i, j], summed in double."""
     cdef Py_ssize_t o, i, j
-    cdef const double* row
-    cdef double* dst
+    cdef const real* row
+    cdef real* dst
     cdef double total
     if inner == 1:
         for o in range(outer):
@@ -271,41 +317,50 @@ cdef void sum_forward(const double* x, double* out, Py_ssize_t outer, Py_ssize_t
             total = 0.0
             for i in range(n):
                 total += row[i]
-            out[o] = total * scale
+            out[o] = <real>(total * scale)
         return
-    for o in range(outer):
-        dst = out + o * inner
-        for j in range(inner):
-            dst[j] = 0.0
-        for i in range(n):
-            row = x + (o * n + i) * inner
+    if real is double:
+        for o in range(outer):
+            dst = out + o * inner
             for j in range(inner):
-                dst[j] += row[j]
-        for j in range(inner):
-            dst[j] *= scale
+                dst[j] = 0.0
+            for i in range(n):
+                row = x + (o * n + i) * inner
+                for j in range(inner):
+                    dst[j] += row[j]
+            for j in range(inner):
+                dst[j] *= scale
+    else:
+        # float32 sums down a column, one column at a time, in double
+        for o in range(outer):
+            for j in range(inner):
+                total = 0.0
+                for i in range(n):
+                    total += x[(o * n + i) * inner + j]
+                out[o * inner + j] = <real>(total * scale)
 
 
-cdef void sum_backward(const double* gout, double* gx, Py_ssize_t outer, Py_ssize_t n,
-                       Py_ssize_t inner, double scale) noexcept nogil:
+cdef void sum_backward_of(const real* gout, real* gx, Py_ssize_t outer, Py_ssize_t n,
+                          Py_ssize_t inner, double scale) noexcept nogil:
     """gx[o, i, j] += scale · gout[o, j]."""
     cdef Py_ssize_t o, i, j
-    cdef double* row
-    cdef const double* src
+    cdef real* row
+    cdef const real* src
     for o in range(outer):
         src = gout + o * inner
         for i in range(n):
             row = gx + (o * n + i) * inner
             for j in range(inner):
-                row[j] += scale * src[j]
+                row[j] = <real>(row[j] + scale * src[j])
 
 
-cdef void argextreme_forward(const double* x, double* out, Py_ssize_t* where,
-                             Py_ssize_t outer, Py_ssize_t n, Py_ssize_t inner,
-                             bint want_max) noexcept nogil:
+cdef void argextreme_forward_of(const real* x, real* out, Py_ssize_t* where,
+                                Py_ssize_t outer, Py_ssize_t n, Py_ssize_t inner,
+                                bint want_max) noexcept nogil:
     """out[o, j] = max (or min) over i of x[o, i, j]; where[o, j] = the flat offset of
     the FIRST selected element (NumPy's argmax order; a nan wins, as in NumPy)."""
     cdef Py_ssize_t o, i, j, best_at, at
-    cdef double best, v
+    cdef real best, v
     for o in range(outer):
         for j in range(inner):
             best_at = o * n * inner + j
@@ -323,22 +378,91 @@ cdef void argextreme_forward(const double* x, double* out, Py_ssize_t* where,
             where[o * inner + j] = best_at
 
 
-cdef void argextreme_backward(const double* gout, double* gx, const Py_ssize_t* where,
-                              Py_ssize_t count) noexcept nogil:
+cdef void sum_forward(bint single, const void* x, void* out, Py_ssize_t outer,
+                      Py_ssize_t n, Py_ssize_t inner, double scale) noexcept nogil:
+    if single:
+        sum_forward_of(<const float*>x, <float*>out, outer, n, inner, scale)
+    else:
+        sum_forward_of(<const double*>x, <double*>out, outer, n, inner, scale)
+
+
+cdef void sum_backward(bint single, const void* gout, void* gx, Py_ssize_t outer,
+                       Py_ssize_t n, Py_ssize_t inner, double scale) noexcept nogil:
+    if single:
+        sum_backward_of(<const float*>gout, <float*>gx, outer, n, inner, scale)
+    else:
+        sum_backward_of(<const double*>gout, <double*>gx, outer, n, inner, scale)
+
+
+cdef void argextreme_forward(bint single, const void* x, void* out, Py_ssize_t* where,
+                             Py_ssize_t outer, Py_ssize_t n, Py_ssize_t inner,
+                             bint want_max) noexcept nogil:
+    if single:
+        argextreme_forward_of(<const float*>x, <float*>out, where, outer, n, inner, want_max)
+    else:
+        argextreme_forward_of(<const double*>x, <double*>out, where, outer, n, inner, want_max)
+
+
+cdef void argextreme_backward(bint single, const void* gout, void* gx,
+                              const Py_ssize_t* where, Py_ssize_t count) noexcept nogil:
     cdef Py_ssize_t k
-    for k in range(count):
-        gx[where[k]] += gout[k]
+    if single:
+        for k in range(count):
+            (<float*>gx)[where[k]] += (<const float*>gout)[k]
+    else:
+        for k in range(count):
+            (<double*>gx)[where[k]] += (<const double*>gout)[k]
 
 
 # ---------------------------------------------------------------- buffers
 
-cdef void add_into(double* dst, const double* src, Py_ssize_t n) noexcept nogil:
+cdef void add_into_of(real* dst, const real* src, Py_ssize_t n) noexcept nogil:
     cdef Py_ssize_t i
     for i in range(n):
         dst[i] += src[i]
 
 
-cdef void fill(double* dst, double value, Py_ssize_t n) noexcept nogil:
+cdef void add_into(bint single, void* dst, const void* src, Py_ssize_t n) noexcept nogil:
+    if single:
+        add_into_of(<float*>dst, <const float*>src, n)
+    else:
+        add_into_of(<double*>dst, <const double*>src, n)
+
+
+cdef void fill(bint single, void* dst, double value, Py_ssize_t n) noexcept nogil:
     cdef Py_ssize_t i
-    for i in range(n):
-        dst[i] = value
+    cdef float value32 = <float>value
+    if single:
+        for i in range(n):
+            (<float*>dst)[i] = value32
+    else:
+        for i in range(n):
+            (<double*>dst)[i] = value
+
+
+cdef void convert(bint dst_single, void* dst, bint src_single, const void* src,
+                  Py_ssize_t n) noexcept nogil:
+    """dst[i] = src[i], rounded to float32 when dst is float32."""
+    cdef Py_ssize_t i
+    if dst_single == src_single:
+        memcpy(dst, src, n * (sizeof(float) if dst_single else sizeof(double)))
+    elif dst_single:
+        for i in range(n):
+            (<float*>dst)[i] = <float>(<const double*>src)[i]
+    else:
+        for i in range(n):
+            (<double*>dst)[i] = (<const float*>src)[i]
+
+
+cdef void add_convert(bint dst_single, void* dst, bint src_single, const void* src,
+                      Py_ssize_t n) noexcept nogil:
+    """dst[i] += src[i] across dtypes (the sum is rounded to dst's dtype)."""
+    cdef Py_ssize_t i
+    if dst_single == src_single:
+        add_into(dst_single, dst, src, n)
+    elif dst_single:
+        for i in range(n):
+            (<float*>dst)[i] = <float>((<float*>dst)[i] + (<const double*>src)[i])
+    else:
+        for i in range(n):
+            (<double*>dst)[i] += (<const float*>src)[i]
