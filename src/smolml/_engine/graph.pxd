@@ -68,3 +68,4 @@ cdef class MLArray(Node):
     cdef object value_array     # ndarray owning value_ptr (N-d arrays), else None
     cdef object grad_array      # ndarray owning grad_ptr (N-d arrays), else None
     cdef double c1              # clip's upper bound
+    cdef bint grad_clean        # grad_array holds only zeros: no rule has added to it yet

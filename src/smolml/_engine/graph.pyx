@@ -109,9 +109,14 @@ cdef inline Py_ssize_t numel_of(Node node):
 
 
 cdef int ensure_grad(Node node) except -1:
-    """Allocate the node's gradient buffer (zeros) on first use."""
+    """Allocate the node's gradient buffer (zeros) on first use. Every write into a
+    gradient follows a call to this, so it also marks the buffer as no longer clean."""
     cdef MLArray array
+    if node.op == OP_ELEMENT:
+        (<MLArray>node.parent_a).grad_clean = False     # a handle writes into its array
     if node.grad_ptr != NULL:
+        if type(node) is MLArray:
+            (<MLArray>node).grad_clean = False
         return 0
     if type(node) is Value or (<MLArray>node).value_array is None:
         node.inline_grad = 0.0
@@ -123,10 +128,18 @@ cdef int ensure_grad(Node node) except -1:
     return 0
 
 
+cdef inline bint grad_is_clean(MLArray node) noexcept:
+    """True if node's gradient is all zeros (or not made yet): a rule may then write its
+    contribution straight into the buffer instead of adding it."""
+    return node.grad_ptr == NULL or node.grad_clean
+
+
 cdef int zero_grad(Node node) except -1:
     if node.grad_ptr == NULL:
         return ensure_grad(node)
     memset(node.grad_ptr, 0, numel_of(node) * itemsize(node.single))
+    if type(node) is MLArray and (<MLArray>node).grad_array is not None:
+        (<MLArray>node).grad_clean = True
     return 0
 
 
@@ -724,13 +737,16 @@ cdef int backward_matmul(Node node) except -1:
     A = a.value_array
     B = b.value_array
     G = array_view(node, True)
+    cdef bint clean
     if len(a.shape) == 2 and len(b.shape) == 2:
         if a.requires_grad:
+            clean = grad_is_clean(a)
             ensure_grad(a)
-            add_product(a, G, B.T)
+            add_product(a, G, B.T, clean)
         if b.requires_grad:
+            clean = grad_is_clean(b)
             ensure_grad(b)
-            add_product(b, A.T, G)
+            add_product(b, A.T, G, clean)
         return 0
     # General case: promote 1-D operands to matrices, as matmul does, then reduce the
     # broadcast batch axes back to each operand's shape.
@@ -749,8 +765,12 @@ cdef int backward_matmul(Node node) except -1:
     return 0
 
 
-cdef int add_product(MLArray target, object left, object right) except -1:
-    """target.grad += left @ right (2-D), the product made by BLAS through NumPy."""
+cdef int add_product(MLArray target, object left, object right, bint clean) except -1:
+    """target.grad += left @ right (2-D), the product made by BLAS through NumPy. Into a
+    clean (all-zero) gradient the product is written directly, with no temporary."""
+    if clean:
+        PyArray_MatrixProduct2(left, right, <cnp.PyArrayObject*>target.grad_array)
+        return 0
     product = PyArray_MatrixProduct2(left, right, NULL)
     add_into(target.single, target.grad_ptr, cnp.PyArray_DATA(product), target.numel)
     return 0
@@ -1637,7 +1657,7 @@ cdef class MLArray(Node):
 
     def zero_grad(self):
         if self.grad_ptr != NULL:
-            memset(self.grad_ptr, 0, self.numel * itemsize(self.single))
+            zero_grad(self)
         return self
 
     def restart(self):

@@ -5,14 +5,15 @@ depends on the layer's size: fan_in = dims[0] (inputs per unit) and fan_out = di
 (units); a 1-D shape uses fan_out = fan_in. Draws come from `smolml._random.rng` in
 row-major order, so `smolml.manual_seed(n)` gives the same weights on both backends.
 
-`initialize(*dims)` takes the shape as separate ints or as one tuple:
-`XavierUniform.initialize(64, 128)` == `XavierUniform.initialize((64, 128))`.
+`initialize(*dims, dtype=None)` takes the shape as separate ints or as one tuple:
+`XavierUniform.initialize(64, 128)` == `XavierUniform.initialize((64, 128))`. The draws
+are float64; a float32 result (dtype, or the default dtype) rounds them.
 """
 import math
 
 import numpy as np
 
-from smolml import _shapes
+from smolml import _dtype, _shapes
 from smolml._random import rng
 from smolml.core.ml_array import MLArray
 
@@ -21,7 +22,7 @@ class WeightInitializer:
     """Base class: a strategy with a static `initialize(*dims) -> MLArray`."""
 
     @staticmethod
-    def initialize(*dims):
+    def initialize(*dims, dtype=None):
         raise NotImplementedError("subclasses of WeightInitializer implement initialize(*dims)")
 
     @staticmethod
@@ -39,20 +40,20 @@ class WeightInitializer:
         return fan_in, fan_out
 
     @staticmethod
-    def _create_array(generator, dims):
-        """An MLArray of shape `dims` filled by calling `generator()` once per element,
-        row-major. The result is a leaf of the active backend."""
+    def _create_array(generator, dims, dtype=None):
+        """An MLArray of shape `dims` and `dtype` (None: the default) filled by calling
+        `generator()` once per element, row-major. A leaf of the active backend."""
         flat = [generator() for _ in range(math.prod(dims))]
-        return MLArray(np.array(flat, dtype=np.float64).reshape(dims))
+        return MLArray(np.array(flat, dtype=np.float64).reshape(dims), dtype=_dtype.dtype(dtype))
 
 
 class RandomUniform(WeightInitializer):
     """w ~ U(−limit, limit), limit = 1.0 unless given."""
 
     @staticmethod
-    def initialize(*dims, limit=1.0):
+    def initialize(*dims, limit=1.0, dtype=None):
         dims = WeightInitializer._process_dims(dims)
-        return WeightInitializer._create_array(lambda: rng.uniform(-limit, limit), dims)
+        return WeightInitializer._create_array(lambda: rng.uniform(-limit, limit), dims, dtype)
 
 
 class XavierUniform(WeightInitializer):
@@ -63,22 +64,22 @@ class XavierUniform(WeightInitializer):
     """
 
     @staticmethod
-    def initialize(*dims):
+    def initialize(*dims, dtype=None):
         dims = WeightInitializer._process_dims(dims)
         fan_in, fan_out = WeightInitializer._fans(dims)
         limit = math.sqrt(6.0 / (fan_in + fan_out))
-        return WeightInitializer._create_array(lambda: rng.uniform(-limit, limit), dims)
+        return WeightInitializer._create_array(lambda: rng.uniform(-limit, limit), dims, dtype)
 
 
 class XavierNormal(WeightInitializer):
     """Glorot normal: w ~ N(0, σ²), σ = √(2 / (fan_in + fan_out))."""
 
     @staticmethod
-    def initialize(*dims):
+    def initialize(*dims, dtype=None):
         dims = WeightInitializer._process_dims(dims)
         fan_in, fan_out = WeightInitializer._fans(dims)
         std = math.sqrt(2.0 / (fan_in + fan_out))
-        return WeightInitializer._create_array(lambda: rng.gauss(0.0, std), dims)
+        return WeightInitializer._create_array(lambda: rng.gauss(0.0, std), dims, dtype)
 
 
 class HeInitialization(WeightInitializer):
@@ -89,8 +90,8 @@ class HeInitialization(WeightInitializer):
     """
 
     @staticmethod
-    def initialize(*dims):
+    def initialize(*dims, dtype=None):
         dims = WeightInitializer._process_dims(dims)
         fan_in, _ = WeightInitializer._fans(dims)
         std = math.sqrt(2.0 / fan_in)
-        return WeightInitializer._create_array(lambda: rng.gauss(0.0, std), dims)
+        return WeightInitializer._create_array(lambda: rng.gauss(0.0, std), dims, dtype)

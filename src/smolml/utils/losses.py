@@ -3,7 +3,9 @@
 Each takes `(y_pred, y_true)` of the same (or broadcastable) shape, with N samples
 along the first axis, and returns a 0-d `MLArray` (so `loss.data.data` is a float and
 `loss.backward()` fills the gradient of everything `y_pred` came from). Targets may
-be MLArrays, nested lists or NumPy arrays; they are data and get no gradient.
+be MLArrays, nested lists or NumPy arrays; they are data and get no gradient, and
+targets that are not MLArrays take the predictions' dtype (float32 predictions give a
+float32 loss).
 """
 from smolml.core.ml_array import MLArray
 
@@ -12,11 +14,19 @@ EPSILON = 1e-15
 never reaches the loss; inside that range the clip passes the gradient unchanged."""
 
 
-def _as_array(x, requires_grad=True):
+def _as_array(x):
     if isinstance(x, MLArray):
         return x
     # a Value becomes a 0-d array that stays connected to it
-    return MLArray(x, requires_grad=requires_grad)
+    return MLArray(x)
+
+
+def _pair(y_pred, y_true):
+    """(predictions, targets) as MLArrays; data targets get the predictions' dtype."""
+    y_pred = _as_array(y_pred)
+    if not isinstance(y_true, MLArray):
+        y_true = MLArray(y_true, requires_grad=False, dtype=y_pred.dtype)
+    return y_pred, y_true
 
 
 def mse_loss(y_pred, y_true):
@@ -24,7 +34,8 @@ def mse_loss(y_pred, y_true):
 
     dL/dŷ = 2(ŷ − y)/n. The usual loss for regression; punishes large errors most.
     """
-    diff = _as_array(y_pred) - _as_array(y_true, requires_grad=False)
+    y_pred, y_true = _pair(y_pred, y_true)
+    diff = y_pred - y_true
     return (diff * diff).mean()
 
 
@@ -33,7 +44,8 @@ def mae_loss(y_pred, y_true):
 
     Less sensitive to outliers than MSE: every error pulls with the same force.
     """
-    diff = _as_array(y_pred) - _as_array(y_true, requires_grad=False)
+    y_pred, y_true = _pair(y_pred, y_true)
+    diff = y_pred - y_true
     return diff.abs().mean()
 
 
@@ -43,8 +55,8 @@ def binary_cross_entropy(y_pred, y_true):
     For binary classification with probabilities ŷ in (0, 1) (a sigmoid output) and
     labels y in {0, 1}; the mean runs over every element.
     """
-    y_true = _as_array(y_true, requires_grad=False)
-    p = _as_array(y_pred).clip(EPSILON, 1.0 - EPSILON)
+    y_pred, y_true = _pair(y_pred, y_true)
+    p = y_pred.clip(EPSILON, 1.0 - EPSILON)
     return -(y_true * p.log() + (1.0 - y_true) * (1.0 - p).log()).mean()
 
 
@@ -55,8 +67,8 @@ def categorical_cross_entropy(y_pred, y_true):
     softmax output) along the last axis, y the one-hot (or soft) targets. The sum runs
     over the class axis, the mean over the N samples.
     """
-    y_true = _as_array(y_true, requires_grad=False)
-    p = _as_array(y_pred).clip(EPSILON, None)
+    y_pred, y_true = _pair(y_pred, y_true)
+    p = y_pred.clip(EPSILON, None)
     return -(y_true * p.log()).sum(axis=-1).mean()
 
 
@@ -69,7 +81,8 @@ def huber_loss(y_pred, y_true, delta=1.0):
     Written without a branch: with q = min(|d|, delta), the term is ½·q² + delta·(|d| − q).
     dL/dŷ is d/n inside the band and delta·sign(d)/n outside it.
     """
-    diff = _as_array(y_pred) - _as_array(y_true, requires_grad=False)
+    y_pred, y_true = _pair(y_pred, y_true)
+    diff = y_pred - y_true
     abs_diff = diff.abs()
     quadratic = abs_diff.clip(None, delta)
     linear = abs_diff - quadratic

@@ -4,10 +4,13 @@ The protocol is SmolML's. After `loss.backward()`, each layer calls
 `layer.update(optimizer, idx)`, which calls
 `optimizer.update(layer, idx, param_names=("weights", "biases"))`. For each named
 parameter θ (an `MLArray` attribute of the layer) the optimizer reads g = θ.grad(),
-computes the new value of θ and writes it into θ in place with `update_values`, under
-`smolml.no_grad()`: the new parameter is the same leaf array holding new numbers, so
-no step ever chains the previous parameters into the graph. `update` returns the
-parameters (the same objects), so SmolML's `self.weights, self.biases = ...` still works.
+computes the new value of θ and writes it into θ in place, under `smolml.no_grad()`:
+the new parameter is the same leaf array holding new numbers, so no step ever chains
+the previous parameters into the graph. `update` returns the parameters (the same
+objects), so SmolML's `self.weights, self.biases = ...` still works. A subclass
+defines `new_value` (the new θ as an array, copied in with `update_values`) or, to
+save the temporary arrays, `step_parameter` (writes θ in place with `-=` and friends).
+State arrays have their parameter's shape and dtype.
 
 Per-parameter state (velocities, moment estimates) lives in dicts keyed by layer index,
 then by parameter name: `optimizer.velocities[idx]["weights"]`.
@@ -18,8 +21,10 @@ before each step's updates; a hand-written loop need not: an `update` for an ind
 already updated in the current step (the loop came round to layer 0 again) starts the
 next step by itself, as does the very first update.
 """
+import numpy as np
+
 from smolml._grad import no_grad
-from smolml.core.ml_array import zeros
+from smolml.core.ml_array import MLArray
 
 
 class Optimizer:
@@ -54,12 +59,21 @@ class Optimizer:
         params = tuple(getattr(object, name) for name in param_names)
         with no_grad():
             for name, param in zip(param_names, params):
-                param.update_values(self.new_value(param, param.grad(), object_idx, name))
+                self.step_parameter(param, param.grad(), object_idx, name)
         return params
+
+    def step_parameter(self, param, grad, idx, name):
+        """Write the updated parameter into `param` (runs under no_grad)."""
+        param.update_values(self.new_value(param, grad, idx, name))
 
     def new_value(self, param, grad, idx, name):
         """The new value of parameter `param` (an MLArray) given its gradient `grad`."""
         raise NotImplementedError("subclasses of Optimizer implement new_value()")
+
+    def _overrides_new_value(self, cls):
+        """True if a subclass of `cls` redefined new_value: then its rule is the one
+        to follow, not cls's in-place step."""
+        return type(self).new_value is not cls.new_value
 
     @property
     def state(self):
@@ -70,7 +84,9 @@ class Optimizer:
         """The state array `store[idx][name]`, made as zeros of θ's shape on first use."""
         per_object = store.setdefault(idx, {})
         if name not in per_object:
-            per_object[name] = zeros(*param.shape)
+            # plain data: the state never takes part in a graph
+            per_object[name] = MLArray(np.zeros(param.shape), requires_grad=False,
+                                       dtype=param.dtype)
         return per_object[name]
 
     def __repr__(self):
@@ -82,6 +98,12 @@ class SGD(Optimizer):
 
     def new_value(self, param, grad, idx, name):
         return param - self.learning_rate * grad
+
+    def step_parameter(self, param, grad, idx, name):
+        if self._overrides_new_value(SGD):
+            return super().step_parameter(param, grad, idx, name)
+        grad *= self.learning_rate      # grad is a fresh copy: scaled in place
+        param -= grad
 
 
 class SGDMomentum(Optimizer):
@@ -106,6 +128,15 @@ class SGDMomentum(Optimizer):
         velocity = self.momentum_coefficient * velocity + self.learning_rate * grad
         self.velocities[idx][name] = velocity
         return param - velocity
+
+    def step_parameter(self, param, grad, idx, name):
+        if self._overrides_new_value(SGDMomentum):
+            return super().step_parameter(param, grad, idx, name)
+        velocity = self._slot(self.velocities, param, idx, name)
+        velocity *= self.momentum_coefficient
+        grad *= self.learning_rate
+        velocity += grad
+        param -= velocity
 
 
 class AdaGrad(Optimizer):

@@ -1,5 +1,6 @@
 """`DenseLayer`: a fully connected layer, output = activation(input @ W + b)."""
-from smolml.core.ml_array import zeros
+from smolml import _dtype
+from smolml.core.ml_array import MLArray, zeros
 from smolml.utils import activation, initializers
 
 
@@ -10,13 +11,22 @@ class DenseLayer:
     `weight_initializer.initialize(input_size, output_size)`, and `biases` b of shape
     (1, output_size), zeros. `forward` maps a batch X of shape (N, input_size) to
     activation(X @ W + b) of shape (N, output_size); b broadcasts over the N rows.
+    `dtype` (float64 or float32; None: the default dtype) is the parameters' dtype.
     """
 
     def __init__(self, input_size, output_size, activation_function=activation.linear,
-                 weight_initializer=initializers.XavierUniform):
-        self.weights = weight_initializer.initialize(input_size, output_size)
-        self.biases = zeros(1, output_size)
+                 weight_initializer=initializers.XavierUniform, dtype=None):
+        dtype = _dtype.dtype(dtype)
+        weights = weight_initializer.initialize(input_size, output_size)
+        if weights.dtype != dtype:      # an initializer that made the default dtype
+            weights = MLArray(weights.numpy(), dtype=dtype)
+        self.weights = weights
+        self.biases = zeros(1, output_size, dtype=dtype)
         self.activation_function = activation_function
+
+    @property
+    def dtype(self):
+        return self.weights.dtype
 
     @property
     def input_size(self):
@@ -42,5 +52,6 @@ class DenseLayer:
         self.biases.restart()
 
     def __repr__(self):
+        shown = "" if self.dtype == _dtype.float64 else f", dtype={self.dtype}"
         return (f"DenseLayer(in={self.input_size}, out={self.output_size}, "
-                f"activation={self.activation_function.__name__})")
+                f"activation={self.activation_function.__name__}{shown})")

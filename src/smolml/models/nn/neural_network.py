@@ -7,6 +7,7 @@ import threading
 import numpy as np
 from tqdm.auto import tqdm
 
+from smolml import _dtype
 from smolml._grad import no_grad
 from smolml._random import rng
 from smolml.core.ml_array import MLArray
@@ -32,15 +33,22 @@ class NeuralNetwork:
         self.optimizer = optimizer if optimizer is not None else optimizers.SGD()
         self.history = {"loss": [], "val_loss": []}
 
+    @property
+    def dtype(self):
+        """The dtype of the first layer's weights: data given as lists or NumPy arrays
+        is converted to it."""
+        weights = getattr(self.layers[0], "weights", None) if self.layers else None
+        return weights.dtype if isinstance(weights, MLArray) else _dtype.get_default_dtype()
+
     def forward(self, input_data):
         """Output of the last layer for a batch `input_data` (MLArray, list or NumPy).
 
-        Data that is not an MLArray yet is wrapped with requires_grad=False: inputs
-        need no gradient. Builds the graph back to every parameter; wrap the call in
-        `smolml.no_grad()` to predict without one.
+        Data that is not an MLArray yet is wrapped with requires_grad=False (inputs
+        need no gradient) in the network's dtype. Builds the graph back to every
+        parameter; wrap the call in `smolml.no_grad()` to predict without one.
         """
         if not isinstance(input_data, MLArray):
-            input_data = MLArray(input_data, requires_grad=False)
+            input_data = MLArray(input_data, requires_grad=False, dtype=self.dtype)
         for layer in self.layers:
             input_data = layer.forward(input_data)
         return input_data
@@ -79,11 +87,13 @@ class NeuralNetwork:
             raise ValueError(f"X has {len(X_data)} samples but y has {len(y_data)}")
         if len(X_data) == 0:
             raise ValueError("cannot train on an empty data set")
-        batches = _Batches(X_data, y_data, _check_batch_size(batch_size, len(X_data)), shuffle)
+        dtype = self.dtype
+        batches = _Batches(X_data, y_data, _check_batch_size(batch_size, len(X_data)), shuffle,
+                           dtype)
         if validation_data is not None:
             X_val, y_val = validation_data
-            X_val = MLArray(_as_numpy(X_val, "X_val"), requires_grad=False)
-            y_val = MLArray(_as_numpy(y_val, "y_val"), requires_grad=False)
+            X_val = MLArray(_as_numpy(X_val, "X_val"), requires_grad=False, dtype=dtype)
+            y_val = MLArray(_as_numpy(y_val, "y_val"), requires_grad=False, dtype=dtype)
 
         history, val_history = [], []
         self.history = {"loss": history, "val_loss": val_history}
@@ -215,7 +225,8 @@ class NeuralNetwork:
                                  f"activations={{{name!r}: function}}")
             weights = _stored_parameter(contents, f"weights_{i}", (n_in, n_out), path)
             biases = _stored_parameter(contents, f"biases_{i}", (1, n_out), path)
-            layer = DenseLayer(n_in, n_out, function, weight_initializer=_Stored(weights))
+            layer = DenseLayer(n_in, n_out, function, weight_initializer=_Stored(weights),
+                               dtype=weights.dtype)
             layer.biases.update_values(biases)
             layers.append(layer)
         if loss_function is None:
@@ -288,16 +299,18 @@ def _as_numpy(data, name):
 
 
 class _Batches:
-    """The training data cut into batches: MLArrays that need no gradient."""
+    """The training data cut into batches: MLArrays of `dtype` that need no gradient."""
 
-    def __init__(self, X, y, batch_size, shuffle):
+    def __init__(self, X, y, batch_size, shuffle, dtype):
         self.X, self.y = X, y
         self.batch_size = batch_size
         self.shuffle = shuffle
+        self.dtype = dtype
         self.steps_per_epoch = math.ceil(len(X) / batch_size)
         if self.steps_per_epoch == 1:
             # one batch: built once and reused every epoch (restart() clears it)
-            self.whole = (MLArray(X, requires_grad=False), MLArray(y, requires_grad=False))
+            self.whole = (MLArray(X, requires_grad=False, dtype=dtype),
+                          MLArray(y, requires_grad=False, dtype=dtype))
 
     def epoch(self):
         """Yield one epoch's (X_batch, y_batch), in a new random order if shuffling."""
@@ -309,8 +322,8 @@ class _Batches:
             rng.shuffle(order)
         for start in range(0, len(order), self.batch_size):
             rows = order[start:start + self.batch_size]
-            yield (MLArray(self.X[rows], requires_grad=False),
-                   MLArray(self.y[rows], requires_grad=False))
+            yield (MLArray(self.X[rows], requires_grad=False, dtype=self.dtype),
+                   MLArray(self.y[rows], requires_grad=False, dtype=self.dtype))
 
 
 def _check_batch_size(batch_size, n_samples):
@@ -327,7 +340,8 @@ def _stored_parameter(contents, key, shape, path):
     array = contents[key]
     if array.shape != shape:
         raise ValueError(f"{key} in {path} has shape {array.shape}; its layer needs {shape}")
-    return array.astype(np.float64)
+    # a network saved in float32 loads in float32; any other numbers as float64
+    return array if array.dtype == np.float32 else array.astype(np.float64)
 
 
 class _Stored(WeightInitializer):
@@ -336,8 +350,8 @@ class _Stored(WeightInitializer):
     def __init__(self, array):
         self.array = array
 
-    def initialize(self, *dims):
-        return MLArray(self.array)
+    def initialize(self, *dims, dtype=None):
+        return MLArray(self.array, dtype=dtype or self.array.dtype)
 
 
 class _StopAfterStep:
