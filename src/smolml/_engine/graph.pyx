@@ -73,6 +73,7 @@ cdef inline void hand_over(object parent):
 
 
 @cython.no_gc
+@cython.freelist(65536)
 cdef class Node:
 
     def __dealloc__(self):
@@ -108,9 +109,15 @@ cdef inline Py_ssize_t numel_of(Node node):
     return 1 if type(node) is Value else (<MLArray>node).numel
 
 
-cdef int ensure_grad(Node node) except -1:
+cdef inline int ensure_grad(Node node) except -1:
     """Allocate the node's gradient buffer (zeros) on first use. Every write into a
     gradient follows a call to this, so it also marks the buffer as no longer clean."""
+    if type(node) is Value and node.op != OP_ELEMENT:
+        return 0                # a plain Value's gradient is inline, made with it
+    return ensure_array_grad(node)
+
+
+cdef int ensure_array_grad(Node node) except -1:
     cdef MLArray array
     if node.op == OP_ELEMENT:
         (<MLArray>node.parent_a).grad_clean = False     # a handle writes into its array
@@ -251,8 +258,6 @@ cdef object new_buffer(tuple shape, bint zeroed, bint single):
 cdef inline Value new_value(double x):
     cdef Value v = Value.__new__(Value)
     v.inline_value = x
-    v.value_ptr = &v.inline_value
-    v.grad_ptr = &v.inline_grad
     return v
 
 
@@ -918,7 +923,8 @@ cdef int topological_order(Node root, NodeList* order) except -1:
     """Fill `order` with the nodes reachable from root, parents before children: an
     iterative depth-first post-order (no recursion, so a chain of any length works),
     parents visited in `_prev` order. A node is visited once per sort: its `mark`
-    holds the number of the sort that last saw it."""
+    holds the number of the sort that last saw it. Each interior node's gradient is
+    zeroed as it is placed (backward recomputes it), while the node is in cache."""
     global visit_epoch
     visit_epoch += 1
     cdef unsigned long epoch = visit_epoch
@@ -942,6 +948,13 @@ cdef int topological_order(Node root, NodeList* order) except -1:
             else:
                 stack.size -= 1
                 node_list_push(order, <PyObject*>node)
+                if node.op != OP_LEAF and node.op != OP_ELEMENT:
+                    if type(node) is Value:
+                        store(node.grad_ptr, node.single, 0.0)
+                    else:
+                        zero_grad(node)
+                elif node.op == OP_LEAF and node.parents_more is not None:
+                    backward_missing(node)
                 continue
             if parent is not None and parent.mark != epoch:
                 parent.mark = epoch
@@ -962,15 +975,6 @@ cdef int run_backward(Node root) except -1:
     cdef Py_ssize_t i
     try:
         topological_order(root, &order)
-        for i in range(order.size):
-            node = <Node>order.items[i]
-            if node.op != OP_LEAF and node.op != OP_ELEMENT:
-                if type(node) is Value:
-                    store(node.grad_ptr, node.single, 0.0)
-                else:
-                    zero_grad(node)
-            elif node.op == OP_LEAF and node.parents_more is not None:
-                backward_missing(node)
         ensure_grad(root)
         if root.requires_grad:      # a node that tracks nothing keeps grad 0, even as the root
             seed_grad(root)
@@ -1027,12 +1031,15 @@ cdef class Value(Node):
     """
     _smolml_backend = NAME
 
+    def __cinit__(self, *args, **kwargs):
+        # before anything else can touch it, even Value.__new__(Value) from Python
+        self.value_ptr = &self.inline_value
+        self.grad_ptr = &self.inline_grad
+
     def __init__(self, data, _children=(), _op="", requires_grad=True):
         if not is_real(data):
             raise TypeError(f"Value needs a real number; got {_shapes.describe(data)}")
         self.inline_value = float(data)
-        self.value_ptr = &self.inline_value
-        self.grad_ptr = &self.inline_grad
         self.requires_grad = bool(requires_grad)
         self.op = OP_LEAF
         if _children:
