@@ -6,6 +6,7 @@ twin of the same API (`SMOLML_BACKEND=pure`, or `with smolml.use_backend("pure")
 __version__ = "0.1.0"
 
 from smolml._backend import get_backend, set_backend, use_backend, BACKENDS
+from smolml._dtype import float32, float64, set_default_dtype, get_default_dtype
 from smolml._grad import no_grad, is_grad_enabled
 from smolml._gradcheck import gradcheck
 from smolml._graph_drawing import draw_dot
@@ -21,6 +22,7 @@ from smolml.utils.memory import (format_size, calculate_value_size, calculate_ml
 
 __all__ = [
     "__version__", "BACKENDS", "get_backend", "set_backend", "use_backend",
+    "float32", "float64", "set_default_dtype", "get_default_dtype",
     "no_grad", "is_grad_enabled", "manual_seed", "gradcheck", "draw_dot", "plot_history",
     "Value", "MLArray", "zeros", "ones", "randn",
     "DenseLayer", "NeuralNetwork", "LinearRegression", "PolynomialRegression",

@@ -8,6 +8,8 @@ import math
 import numbers
 import operator
 
+from smolml import _dtype
+
 MAX_REPR_ELEMENTS = 1000    # larger arrays print their corners only, as NumPy does
 REPR_EDGE_ITEMS = 3
 
@@ -331,18 +333,39 @@ def plan_offsets(plan, shape):
 
 # ---------------------------------------------------------------- repr
 
-def format_array(shape, flat):
+def format_array(shape, flat, dtype=None):
     """MLArray(shape=(2, 2), data=[[1.0, 2.0], [3.0, 4.0]]) with one row a line;
-    arrays over MAX_REPR_ELEMENTS show the first and last items of each axis."""
-    nested = nest([_format_float(x) for x in flat], shape) if flat or not shape else nest([], shape)
+    arrays over MAX_REPR_ELEMENTS show the first and last items of each axis.
+
+    dtype None or float64: each number as Python's repr. float32: each number in the
+    shortest form that reads back as the same float32 (as NumPy prints float32), and
+    `, dtype=float32` before the closing parenthesis, as in NumPy's repr."""
+    single = dtype is not None and _dtype.dtype(dtype) is _dtype.float32
+    format_float = _format_float32 if single else _format_float
+    nested = nest([format_float(x) for x in flat], shape) if flat or not shape else nest([], shape)
     summarize = size_of(shape) > MAX_REPR_ELEMENTS
     body = _format_nested(nested, shape, indent=len("MLArray(shape=, data=") + len(str(shape)),
                           summarize=summarize)
-    return f"MLArray(shape={shape}, data={body})"
+    suffix = ", dtype=float32" if single else ""
+    return f"MLArray(shape={shape}, data={body}{suffix})"
 
 
 def _format_float(x):
     return repr(float(x))
+
+
+def _format_float32(x):
+    """The float32 nearest x in the fewest significant digits that round back to it,
+    written in Python's float style: float32(0.1) -> '0.1', not '0.10000000149011612'."""
+    x = _dtype.round_float32(float(x))
+    if math.isfinite(x):
+        # 9 significant digits always identify a float32; the first that does is the
+        # shortest (and, being %g's correctly rounded digits, the closest of that length)
+        for digits in range(1, 10):
+            text = "%.*g" % (digits, x)
+            if _dtype.round_float32(float(text)) == x:
+                return repr(float(text))
+    return repr(x)
 
 
 def _format_nested(item, shape, indent, summarize):

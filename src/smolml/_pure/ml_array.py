@@ -10,14 +10,24 @@ broadcast operand (one Value read by many outputs) sums the gradients of all the
 outputs that read it.
 
 Shape rules and their error messages come from smolml._shapes, shared with the engine.
+
+dtype (smolml._dtype): an array is float64 or float32. A float32 array's elements are
+`Value32` nodes, which round their data to float32 whenever it is written; so every op
+that makes a float32 result only has to build its element nodes with the node class of
+its dtype (`_NODE[dtype]`), and the rounding happens in that one place. Python numbers
+and scalar Values are "weak" operands: they take the array's dtype (NumPy 2's rule).
 """
 import math
 import sys
 
-from smolml import _backend, _shapes
+from smolml import _backend, _dtype, _shapes
+from smolml._dtype import float32, float64
 from smolml._random import rng
 from smolml._pure.value import (
-    INF, MIX_MESSAGE, NAME, Value, apply_op, backpropagate, is_grad_enabled)
+    INF, MIX_MESSAGE, NAME, OPS, Value, Value32, apply_op, backpropagate, is_grad_enabled)
+
+# the class of the element nodes of an array of each dtype
+_NODE = {float64: Value, float32: Value32}
 
 
 def _is_ndarray(x):
@@ -46,21 +56,34 @@ def _array_items(x):
     return None
 
 
-def _element(item, requires_grad):
-    """A new element node for a number or a Value found in constructor data.
+def _source_dtype(data):
+    """The dtype `MLArray(data)` keeps when none is asked for: an MLArray's own, a float32
+    or float64 ndarray's (as np.asarray does), else the default dtype (NumPy scalars
+    included: they are numbers)."""
+    if isinstance(data, MLArray):
+        return data.dtype
+    if (_is_ndarray(data) and not _shapes.is_number(data)
+            and data.dtype.kind == "f" and data.dtype.itemsize in (4, 8)):
+        return _dtype.dtype(data.dtype)
+    return _dtype.get_default_dtype()
+
+
+def _element(item, requires_grad, node):
+    """A new element node (of class `node`) for a number or a Value found in
+    constructor data.
 
     A Value that tracks gradients stays connected (the element is a "copy" node whose
     parent it is); anything else gives a fresh leaf."""
     if type(item) is float:
-        return Value(item, requires_grad=requires_grad)
+        return node(item, requires_grad=requires_grad)
     if isinstance(item, Value):
         if requires_grad and item.requires_grad and is_grad_enabled():
-            return apply_op("copy", (item,))
-        return Value(item.data, requires_grad=requires_grad)
-    return Value(item, requires_grad=requires_grad)
+            return apply_op("copy", (item,), node)
+        return node(item.data, requires_grad=requires_grad)
+    return node(item, requires_grad=requires_grad)
 
 
-def _result(values, shape, operands):
+def _result(values, shape, operands, dtype):
     """The MLArray of an operation's element nodes; it tracks gradients iff grad mode
     is on and an operand does."""
     requires_grad = False
@@ -68,33 +91,41 @@ def _result(values, shape, operands):
         for operand in operands:
             if operand.requires_grad:
                 requires_grad = True
-    return MLArray._from_values(values, shape, requires_grad)
+    return MLArray._from_values(values, shape, requires_grad, dtype)
 
 
 class MLArray:
     """An N-dimensional array of Values with NumPy's broadcasting, matmul, reduction and
     indexing rules; every operation builds the autograd graph element by element.
 
-    `MLArray(data, requires_grad=True)`: data is a number, a Value, an MLArray, nested
-    lists/tuples of those, or a NumPy array. Ragged nesting is a ValueError naming the
-    offending path; a non-numeric element a TypeError naming it and its type.
+    `MLArray(data, requires_grad=True, dtype=None)`: data is a number, a Value, an
+    MLArray, nested lists/tuples of those, or a NumPy array. Ragged nesting is a
+    ValueError naming the offending path; a non-numeric element a TypeError naming it
+    and its type. `dtype` (float32 or float64) converts the numbers to it; None keeps
+    an MLArray's or a float NumPy array's dtype and gives anything else the default
+    dtype (`smolml.get_default_dtype()`).
     """
     _smolml_backend = NAME
     __array_ufunc__ = None   # `ndarray + MLArray` must call our __radd__, not loop in NumPy
 
-    def __init__(self, data, requires_grad=True):
+    def __init__(self, data, requires_grad=True, dtype=None):
+        dtype = _dtype.dtype(dtype) if dtype is not None else _source_dtype(data)
         shape, items = _shapes.parse_nested(data, _is_element, _array_items)
         requires_grad = bool(requires_grad)
+        node = _NODE[dtype]
         self.shape = shape
+        self.dtype = dtype
         self.requires_grad = requires_grad
-        self._values = [_element(item, requires_grad) for item in items]
+        self._values = [_element(item, requires_grad, node) for item in items]
         self._nested = None
 
     @classmethod
-    def _from_values(cls, values, shape, requires_grad):
-        """Wrap a row-major list of Values (no copying, no graph nodes)."""
+    def _from_values(cls, values, shape, requires_grad, dtype):
+        """Wrap a row-major list of Values (no copying, no graph nodes); they must be of
+        the node class of `dtype`."""
         array = cls.__new__(cls)
         array.shape = shape
+        array.dtype = dtype
         array.requires_grad = requires_grad
         array._values = values
         array._nested = None
@@ -140,9 +171,9 @@ class MLArray:
         return _shapes.nest([v.data for v in self._values], self.shape)
 
     def numpy(self):
-        """A new float64 ndarray holding the values."""
+        """A new ndarray of this array's dtype holding the values."""
         import numpy
-        flat = numpy.array([v.data for v in self._values], dtype=numpy.float64)
+        flat = numpy.array([v.data for v in self._values], dtype=self.dtype.name)
         return flat.reshape(self.shape)
 
     def __array__(self, dtype=None, copy=None):
@@ -152,11 +183,13 @@ class MLArray:
         return array
 
     def __repr__(self):
-        return _shapes.format_array(self.shape, [v.data for v in self._values])
+        return _shapes.format_array(self.shape, [v.data for v in self._values], self.dtype)
 
     @property
     def nbytes(self):
-        """Bytes held: each element Value with its data and grad floats, and the lists."""
+        """Bytes held: each element Value with its data and grad floats, and the lists.
+        (Every number is a Python float object here, whatever the dtype: a float32
+        array holds as many bytes as a float64 one, unlike on the engine.)"""
         total = sys.getsizeof(self._values)
         for v in self._values:
             total += sys.getsizeof(v) + sys.getsizeof(v.data) + sys.getsizeof(v.grad)
@@ -171,35 +204,69 @@ class MLArray:
 
     # ------------------------------------------------------------ elementwise ops
 
-    def _as_array(self, other):
-        """other as an MLArray operand (a Value is read as a 0-d array, numbers and
-        NumPy arrays become constants), or NotImplemented."""
+    def _operand(self, other):
+        """(other as an MLArray operand, the dtype of an op of self and other), or
+        (NotImplemented, None).
+
+        MLArrays count with their dtype, and so do lists and NumPy arrays (made into
+        constant MLArrays by the constructor's rules). Numbers and scalar Values are weak:
+        the result has self's dtype and they are converted to it first, as NumPy casts a
+        Python scalar (a number becomes a constant of that dtype; a Value is read as a
+        0-d array, through a graph-connected astype for float32)."""
         if isinstance(other, MLArray):
-            return other
+            return other, _dtype.result_dtype(self.dtype, other.dtype)
         if isinstance(other, Value):
-            return MLArray._from_values([other], (), other.requires_grad)
+            scalar = MLArray._from_values([other], (), other.requires_grad, float64)
+            if self.dtype is not float64:
+                scalar = scalar.astype(self.dtype)
+            return scalar, self.dtype
         backend = _backend.backend_of(other)
         if backend is not None and backend != NAME:
             raise TypeError(MIX_MESSAGE)
-        if _shapes.is_number(other) or isinstance(other, (list, tuple)) or _is_ndarray(other):
-            return MLArray(other, requires_grad=False)
-        return NotImplemented
+        if _shapes.is_number(other):
+            return MLArray(other, requires_grad=False, dtype=self.dtype), self.dtype
+        if isinstance(other, (list, tuple)) or _is_ndarray(other):
+            other = MLArray(other, requires_grad=False)
+            return other, _dtype.result_dtype(self.dtype, other.dtype)
+        return NotImplemented, None
 
     def _elementwise(self, op, other, reflected=False):
         """out[i] = op(a[i], b[i]) over the broadcast shape of a and b."""
-        other = self._as_array(other)
+        other, dtype = self._operand(other)
         if other is NotImplemented:
             return NotImplemented
         a, b = (other, self) if reflected else (self, other)
         shape = _shapes.broadcast_shapes(a.shape, b.shape)
         a_at = _shapes.broadcast_offsets(a.shape, shape)
         b_at = _shapes.broadcast_offsets(b.shape, shape)
-        values = [apply_op(op, (a._values[i], b._values[j])) for i, j in zip(a_at, b_at)]
-        return _result(values, shape, (a, b))
+        node = _NODE[dtype]
+        values = [apply_op(op, (a._values[i], b._values[j]), node) for i, j in zip(a_at, b_at)]
+        return _result(values, shape, (a, b), dtype)
+
+    def _in_place(self, op, other):
+        """a += b and the like. With grad mode off and b broadcasting to a's shape, the
+        numbers of `a op b` are written into a's own elements (rounded to a's dtype)
+        and a is returned: its gradient, requires_grad and graph links stay as they
+        were. Otherwise it is `a op b`, a new node, exactly as without the `=`."""
+        if is_grad_enabled():
+            return self._elementwise(op, other)
+        operand, _ = self._operand(other)
+        if operand is NotImplemented:
+            return NotImplemented
+        if _shapes.broadcast_shapes(self.shape, operand.shape) != self.shape:
+            return self._elementwise(op, other)
+        # read every operand number before writing any: b may alias a (a += a[0])
+        numbers = [operand._values[j].data
+                   for j in _shapes.broadcast_offsets(operand.shape, self.shape)]
+        forward = OPS[op][0]
+        for v, x in zip(self._values, numbers):
+            v.data = forward(v.data, x)
+        return self
 
     def _unary(self, op):
-        values = [apply_op(op, (v,)) for v in self._values]
-        return _result(values, self.shape, (self,))
+        node = _NODE[self.dtype]
+        values = [apply_op(op, (v,), node) for v in self._values]
+        return _result(values, self.shape, (self,), self.dtype)
 
     def __add__(self, other):
         return self._elementwise("+", other)
@@ -224,6 +291,18 @@ class MLArray:
 
     def __rtruediv__(self, other):
         return self._elementwise("/", other, reflected=True)
+
+    def __iadd__(self, other):
+        return self._in_place("+", other)
+
+    def __isub__(self, other):
+        return self._in_place("-", other)
+
+    def __imul__(self, other):
+        return self._in_place("*", other)
+
+    def __itruediv__(self, other):
+        return self._in_place("/", other)
 
     def __pow__(self, other):
         return self._elementwise("**", other)
@@ -261,16 +340,17 @@ class MLArray:
     def clip(self, min_value=None, max_value=None):
         """min(max(x, min_value), max_value) elementwise (None: no bound); the gradient
         is 1 where min_value <= x <= max_value and 0 where x was clamped."""
+        node = _NODE[self.dtype]   # the bounds are weak: they take the array's dtype
         bounds = []
         for bound, missing in ((min_value, -INF), (max_value, INF)):
             if bound is None:
                 bound = missing
             elif not _shapes.is_number(bound):
                 raise TypeError(f"clip bounds must be numbers or None; got {_shapes.describe(bound)}")
-            bounds.append(Value(bound, requires_grad=False))
+            bounds.append(node(bound, requires_grad=False))
         low, high = bounds
-        values = [apply_op("clip", (v, low, high)) for v in self._values]
-        return _result(values, self.shape, (self,))
+        values = [apply_op("clip", (v, low, high), node) for v in self._values]
+        return _result(values, self.shape, (self,), self.dtype)
 
     # ------------------------------------------------------------ matmul
 
@@ -278,26 +358,36 @@ class MLArray:
         """NumPy's matmul: C[..., i, j] = Σ_k A[..., i, k]·B[..., k, j], batch dims
         broadcast, a 1-D operand read as a row (left) or a column (right). Each C
         element is one "dot" node, so dA = dC @ Bᵀ and dB = Aᵀ @ dC come from its rule."""
-        other = self._as_array(other)
+        other, dtype = self._operand(other)
         if other is NotImplemented:
             return NotImplemented
-        return _matmul(self, other)
+        return _matmul(self, other, dtype)
 
     def __matmul__(self, other):
         return self.matmul(other)
 
     def __rmatmul__(self, other):
-        other = self._as_array(other)
+        other, dtype = self._operand(other)
         if other is NotImplemented:
             return NotImplemented
-        return _matmul(other, self)
+        return _matmul(other, self, dtype)
 
     # ------------------------------------------------------------ movement
 
     def _gather(self, offsets, shape):
         """A new array whose elements are "copy" nodes of the elements at `offsets`."""
-        values = [apply_op("copy", (self._values[i],)) for i in offsets]
-        return _result(values, shape, (self,))
+        node = _NODE[self.dtype]
+        values = [apply_op("copy", (self._values[i],), node) for i in offsets]
+        return _result(values, shape, (self,), self.dtype)
+
+    def astype(self, dtype):
+        """A new array of `dtype` (float32 or float64), graph-connected: each element is
+        an "astype" node of the source element, rounded to the new dtype; its gradient
+        passes straight through. A copy even when the dtype is the same, as in NumPy."""
+        dtype = _dtype.dtype(dtype)
+        node = _NODE[dtype]
+        values = [apply_op("astype", (v,), node) for v in self._values]
+        return _result(values, self.shape, (self,), dtype)
 
     def transpose(self, *axes):
         """Permute the axes (default: reverse them); a new, graph-connected array."""
@@ -337,11 +427,12 @@ class MLArray:
         offsets = _shapes.plan_offsets(plan, self.shape)
         if not shape and self.shape:
             return MLArray._from_values([self._values[offsets[0]]], (),
-                                        self.requires_grad and is_grad_enabled())
+                                        self.requires_grad and is_grad_enabled(), self.dtype)
         return self._gather(offsets, shape)
 
     def __setitem__(self, index, value):
-        """Write numbers into the selected elements in place (no graph link)."""
+        """Write numbers into the selected elements in place (no graph link); a float32
+        array's elements round them as they store them."""
         plan, shape = _shapes.index_plan(index, self.shape)
         offsets = _shapes.plan_offsets(plan, self.shape)
         for i, x in zip(offsets, _numbers_for(value, shape)):
@@ -376,8 +467,9 @@ class MLArray:
         if name is not None:
             _shapes.check_reducible(self.shape, axis, name)
         shape = _shapes.reduced_shape(self.shape, axis, keepdims)
-        values = [combine(group) for group in self._groups(axis)]
-        return _result(values, shape, (self,))
+        node = _NODE[self.dtype]
+        values = [combine(group, node) for group in self._groups(axis)]
+        return _result(values, shape, (self,), self.dtype)
 
     def sum(self, axis=None, keepdims=False):
         """Σ over `axis` (None: all elements); always an MLArray (0-d for a full sum)."""
@@ -415,9 +507,11 @@ class MLArray:
         backpropagate(root)
 
     def grad(self):
-        """dL/dself as a new MLArray of floats (tracks no gradient)."""
-        values = [Value(v.grad, requires_grad=False) for v in self._values]
-        return MLArray._from_values(values, self.shape, False)
+        """dL/dself as a new MLArray of self's dtype (tracks no gradient). Gradients are
+        accumulated as Python floats; a float32 array's are rounded here, as read."""
+        node = _NODE[self.dtype]
+        values = [node(v.grad, requires_grad=False) for v in self._values]
+        return MLArray._from_values(values, self.shape, False, self.dtype)
 
     def zero_grad(self):
         for v in self._values:
@@ -455,55 +549,54 @@ class MLArray:
         return arrays[0] if len(arrays) == 1 else tuple(arrays)
 
     @classmethod
-    def xavier_uniform(cls, in_features, out_features):
-        """(in, out) weights drawn from U(-l, l), l = √(6/(in + out))."""
+    def xavier_uniform(cls, in_features, out_features, dtype=None):
+        """(in, out) weights drawn from U(-l, l), l = √(6/(in + out)), as float64 and
+        rounded to `dtype` (None: the default dtype)."""
         limit = math.sqrt(6.0 / (in_features + out_features))
-        shape = _shapes.check_shape((in_features, out_features))
-        values = [Value(rng.uniform(-limit, limit)) for _ in range(_shapes.size_of(shape))]
-        return cls._from_values(values, shape, True)
+        return _filled((in_features, out_features), lambda: rng.uniform(-limit, limit), dtype)
 
     @classmethod
-    def xavier_normal(cls, in_features, out_features):
-        """(in, out) weights drawn from N(0, σ²), σ = √(2/(in + out))."""
+    def xavier_normal(cls, in_features, out_features, dtype=None):
+        """(in, out) weights drawn from N(0, σ²), σ = √(2/(in + out)), as float64 and
+        rounded to `dtype` (None: the default dtype)."""
         sigma = math.sqrt(2.0 / (in_features + out_features))
-        shape = _shapes.check_shape((in_features, out_features))
-        values = [Value(rng.gauss(0.0, sigma)) for _ in range(_shapes.size_of(shape))]
-        return cls._from_values(values, shape, True)
+        return _filled((in_features, out_features), lambda: rng.gauss(0.0, sigma), dtype)
 
 
 # ---------------------------------------------------------------- helpers of the ops
 
-def _sum_of(values):
-    return apply_op("sum", tuple(values))
+def _sum_of(values, node=Value):
+    return apply_op("sum", tuple(values), node)
 
 
-def _mean_of(values):
+def _mean_of(values, node):
     count = Value(len(values), requires_grad=False)
-    return apply_op("/", (_sum_of(values), count))
+    return apply_op("/", (_sum_of(values, node), count), node)
 
 
-def _max_of(values):
+def _max_of(values, node):
     best = 0
     for i in range(1, len(values)):
         if math.isnan(values[best].data):
             break   # nan wins, as in NumPy
         if values[i].data > values[best].data or math.isnan(values[i].data):
             best = i
-    return apply_op("max", (values[best],))
+    return apply_op("max", (values[best],), node)
 
 
-def _min_of(values):
+def _min_of(values, node):
     best = 0
     for i in range(1, len(values)):
         if math.isnan(values[best].data):
             break
         if values[i].data < values[best].data or math.isnan(values[i].data):
             best = i
-    return apply_op("min", (values[best],))
+    return apply_op("min", (values[best],), node)
 
 
-def _matmul(a, b):
+def _matmul(a, b, dtype):
     batch, n, k, m, shape = _shapes.matmul_shapes(a.shape, b.shape)
+    node = _NODE[dtype]
     # batch-matrix number -> the matrix of a (of b) that broadcasting reads there
     a_batch = _shapes.broadcast_offsets(a.shape[:-2], batch)
     b_batch = _shapes.broadcast_offsets(b.shape[:-2], batch)
@@ -515,14 +608,14 @@ def _matmul(a, b):
         columns = [b._values[b_start + j:b_start + k * m:m] for j in range(m)]
         for row in rows:
             for column in columns:
-                values.append(apply_op("dot", tuple(row) + tuple(column)))
-    return _result(values, shape, (a, b))
+                values.append(apply_op("dot", tuple(row) + tuple(column), node))
+    return _result(values, shape, (a, b), dtype)
 
 
 def _numbers_for(data, shape):
     """The floats of `data` broadcast to `shape`, row-major (for in-place writes)."""
     if isinstance(data, Value):
-        source = MLArray._from_values([data], (), False)
+        source = MLArray._from_values([data], (), False, float64)
     elif isinstance(data, MLArray):
         source = data
     else:
@@ -533,22 +626,27 @@ def _numbers_for(data, shape):
     return [source._values[i].data for i in _shapes.broadcast_offsets(source.shape, shape)]
 
 
-def _filled(shape, make):
+def _filled(shape, make, dtype):
+    """A new leaf array of `shape` and `dtype` (None: the default) of make()'s numbers,
+    drawn in row-major order and rounded to the dtype."""
+    dtype = _dtype.dtype(dtype)
     shape = _shapes.check_shape(shape)
-    values = [Value(make()) for _ in range(_shapes.size_of(shape))]
-    return MLArray._from_values(values, shape, True)
+    node = _NODE[dtype]
+    values = [node(make()) for _ in range(_shapes.size_of(shape))]
+    return MLArray._from_values(values, shape, True, dtype)
 
 
-def zeros(*shape):
-    """MLArray of zeros: zeros(2, 3) or zeros((2, 3))."""
-    return _filled(shape, lambda: 0.0)
+def zeros(*shape, dtype=None):
+    """MLArray of zeros: zeros(2, 3) or zeros((2, 3)); dtype None is the default dtype."""
+    return _filled(shape, lambda: 0.0, dtype)
 
 
-def ones(*shape):
-    """MLArray of ones: ones(2, 3) or ones((2, 3))."""
-    return _filled(shape, lambda: 1.0)
+def ones(*shape, dtype=None):
+    """MLArray of ones: ones(2, 3) or ones((2, 3)); dtype None is the default dtype."""
+    return _filled(shape, lambda: 1.0, dtype)
 
 
-def randn(*shape):
-    """MLArray of standard normal draws, row-major from smolml's seeded generator."""
-    return _filled(shape, lambda: rng.gauss(0.0, 1.0))
+def randn(*shape, dtype=None):
+    """MLArray of standard normal draws, row-major from smolml's seeded generator (drawn
+    as float64, then rounded to the dtype, so both backends give the same numbers)."""
+    return _filled(shape, lambda: rng.gauss(0.0, 1.0), dtype)

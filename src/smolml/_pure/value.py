@@ -10,10 +10,15 @@ graph holds no reference cycles and is freed as soon as its last user lets go.
 Arithmetic follows IEEE float64, as NumPy does: 1/0 is inf, 0/0 and log(-1) are nan,
 log(0) is -inf, exp(1000) is inf. Nothing here raises ZeroDivisionError,
 OverflowError or a math-domain ValueError, and nothing becomes complex.
+
+float32: the elements of a float32 MLArray are `Value32` nodes (at the end of this
+file), which compute in Python floats like every Value and round the result to the
+nearest float32 as they store it.
 """
 import math
 
 from smolml import _backend
+from smolml._dtype import round_float32
 from smolml._shapes import describe, is_number
 
 NAME = "pure"
@@ -197,20 +202,9 @@ defop("clip",    clip,                         _clip_backward)
 defop("sum",     total,                        lambda g, out, *xs: (g,) * len(xs))
 defop("dot",     dot,                          _dot_backward)
 defop("copy",    lambda a: a,                  lambda g, out, a: (g,))
+defop("astype",  lambda a: a,                  lambda g, out, a: (g,))   # rounding: the node class
 defop("max",     lambda a: a,                  lambda g, out, a: (g,))   # a: the selected element
 defop("min",     lambda a: a,                  lambda g, out, a: (g,))
-
-
-def apply_op(op, parents):
-    """Run OPS[op] forward on the parents' data; the result records its parents only
-    if grad mode is on and one of them requires a gradient."""
-    forward = OPS[op][0]
-    data = forward(*[p.data for p in parents])
-    if _grad_enabled:
-        for parent in parents:
-            if parent.requires_grad:
-                return Value(data, parents, op)
-    return Value(data, requires_grad=False)
 
 
 def topological_order(root):
@@ -395,3 +389,44 @@ class Value:
 
     def __repr__(self):
         return f"Value(data={self.data!r}, grad={self.grad!r})"
+
+
+# ---------------------------------------------------------------- running an op
+
+def apply_op(op, parents, node=Value):
+    """Run OPS[op] forward on the parents' data; the result records its parents only
+    if grad mode is on and one of them requires a gradient.
+
+    `node` is the class of the result: Value (float64, the default) or Value32 for an
+    element of a float32 array, which rounds the result as it is stored."""
+    forward = OPS[op][0]
+    data = forward(*[p.data for p in parents])
+    if _grad_enabled:
+        for parent in parents:
+            if parent.requires_grad:
+                return node(data, parents, op)
+    return node(data, requires_grad=False)
+
+
+class Value32(Value):
+    """An element of a float32 MLArray: a Value whose `data` is rounded to the nearest
+    float32 whenever it is written (by the constructor, by an op making it, or by
+    `v.data = x`), so it always holds a float32 number as a Python float.
+
+    This setter is the one place where the pure backend rounds to float32: a float32
+    array's ops build their element nodes as Value32. Arithmetic between Values stays
+    float64 (its results are plain Values), and `grad` is not rounded (gradients are
+    accumulated as Python floats; `MLArray.grad()` rounds them when read).
+    """
+    __slots__ = ()
+
+    @property
+    def data(self):
+        return _DATA_SLOT.__get__(self)
+
+    @data.setter
+    def data(self, x):
+        _DATA_SLOT.__set__(self, round_float32(x))
+
+
+_DATA_SLOT = Value.__dict__["data"]   # the slot Value32's property reads and writes
