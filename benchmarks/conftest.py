@@ -1,10 +1,13 @@
 """Benchmarks: `pytest benchmarks/ --benchmark-only --benchmark-group-by=group`.
 
-Each workload is one benchmark group and the implementation is a parameter, so smolml's
-two backends (`engine`, `pure`) and the optional peers (`micrograd`, `torch`) print side
-by side. A peer that is not installed, or a backend that is not built, is skipped;
-so is the pure backend on workloads it would need minutes for. Slow implementations
-run a fixed, small number of rounds.
+Each workload is one benchmark group (the MLArray MLP step: one per workload and dtype)
+and the implementation is a parameter, so smolml's two backends (`engine`, `pure`), the
+optional peers (`micrograd`, `torch`) and, for the MLP step, a hand-written NumPy step
+(`numpy`, always there) print side by side. A peer that is not installed, or a backend
+that is not built, is skipped; so is the pure backend on workloads it would need minutes
+for, and smolml's float32 cases when its float32 API is missing. Slow implementations
+run a fixed, small number of rounds. `test_mlp_peak_rss` measures peak memory in child
+processes; `test_numpy_twin.py` holds plain tests (not benchmarks) of the NumPy step.
 
 `python benchmarks/report.py FILE.json` turns a `--benchmark-json=FILE.json` run into
 the markdown table of README's "Benchmarks" section.

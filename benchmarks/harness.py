@@ -1,12 +1,14 @@
 """What the benchmarks share: which implementations can run here, and how to time them."""
 import importlib.util
 import platform
+import time
 
 import pytest
 
 from smolml import _backend
 
 PEERS = ("micrograd", "torch")          # optional: each joins the groups it can run when installed
+# Always available: "numpy", the hand-written NumPy MLP step (mlp_peers.NumpyMLP).
 
 
 def _unavailable(name):
@@ -42,6 +44,20 @@ def run(benchmark, fn, rounds=None, setup=None):
         return benchmark.pedantic(fn, setup=lambda: (setup(), {}),
                                   rounds=rounds or 5, iterations=1, warmup_rounds=0)
     return benchmark.pedantic(fn, rounds=rounds, iterations=1, warmup_rounds=0)
+
+
+def run_for(benchmark, fn, seconds=1.0, warmup_rounds=1):
+    """Time fn() in as many one-call rounds as fit in about `seconds`, judged from the
+    fastest of three trial calls. (pytest-benchmark's own calibration trusts a single
+    call; on a busy machine that can be a slow one, which leaves a fast benchmark only
+    milliseconds of rounds, all in the same slow stretch.)"""
+    trials = []
+    for _ in range(3):
+        start = time.perf_counter()
+        fn()
+        trials.append(time.perf_counter() - start)
+    rounds = max(5, int(seconds / max(min(trials), 1e-7)))
+    return benchmark.pedantic(fn, rounds=rounds, iterations=1, warmup_rounds=warmup_rounds)
 
 
 def cpu_model():

@@ -1,5 +1,8 @@
-"""Turn a benchmark run's JSON into README's markdown table: each workload's time on
-every implementation, and how many times faster the engine is than each of the others.
+"""Turn a benchmark run's JSON into README's markdown tables: each workload's time on
+every implementation, and how many times faster the engine is than each of the others;
+then the MLArray MLP step per workload and dtype against the project's goal (the
+engine's time as a fraction of PyTorch's and of the hand-written NumPy step's); then
+the peak RSS of 20 steps of the large MLP per implementation.
 
     pytest benchmarks/ --benchmark-only --benchmark-group-by=group --benchmark-json=bench.json
     python benchmarks/report.py bench.json
@@ -11,7 +14,10 @@ import argparse
 import json
 import sys
 
-COLUMNS = {"engine": "engine", "pure": "pure", "micrograd": "micrograd", "torch": "PyTorch"}
+COLUMNS = {"engine": "engine", "pure": "pure", "micrograd": "micrograd", "torch": "PyTorch",
+           "numpy": "NumPy"}
+MLP_PREFIX = "MLArray MLP step: "
+GOAL_VS_TORCH, GOAL_VS_NUMPY, GOAL_RSS_VS_NUMPY = 1.0, 1.3, 1.5
 
 
 def load(path):
@@ -19,13 +25,35 @@ def load(path):
         return json.load(file)
 
 
+def _impl(bench):
+    return (bench.get("params") or {}).get("impl") or bench.get("param")
+
+
+def _is_memory(bench):
+    """A peak-RSS measurement (test_mlp_peak_rss): its time is a whole child process's."""
+    return "peak_rss" in (bench.get("extra_info") or {})
+
+
 def times_by_group(results, stat):
-    """{group: {implementation: seconds}}, groups in the order they ran."""
+    """{group: {implementation: seconds}}, groups in the order they ran (timings only)."""
     groups = {}
     for bench in results["benchmarks"]:
-        impl = (bench.get("params") or {}).get("impl") or bench.get("param")
-        groups.setdefault(bench["group"], {})[impl] = bench["stats"][stat]
+        if not _is_memory(bench):
+            groups.setdefault(bench["group"], {})[_impl(bench)] = bench["stats"][stat]
     return groups
+
+
+def memory_by_dtype(results):
+    """{dtype: {implementation: extra_info}} of the peak-RSS measurements, and their
+    workload's title (from the first one), or ({}, None) when the run has none."""
+    found, title = {}, None
+    for bench in results["benchmarks"]:
+        if _is_memory(bench):
+            info = bench["extra_info"]
+            found.setdefault(info["dtype"], {})[_impl(bench)] = info
+            title = title or (f"{info['steps']} steps of "
+                              f"{'-'.join(map(str, info['sizes']))}, batch {info['batch_size']}")
+    return found, title
 
 
 def format_time(seconds):
@@ -42,6 +70,28 @@ def format_speedup(other, engine):
     return f"{ratio:.2g}×" if ratio < 10 else f"{ratio:.0f}×"
 
 
+def disturbed(results, factor=2.0):
+    """Timings whose median round is over `factor` times their fastest: on a shared
+    machine whole stretches of rounds can be slowed (threads waiting on a busy core), and
+    a benchmark that ran mostly in such a stretch is worth a second run."""
+    notes = []
+    for bench in results["benchmarks"]:
+        stats = bench["stats"]
+        if not _is_memory(bench) and stats["rounds"] >= 3 and stats["median"] > factor * stats["min"]:
+            notes.append(f"- {bench['group']}, {COLUMNS.get(_impl(bench), _impl(bench))}: median "
+                         f"{format_time(stats['median'])} over {stats['rounds']} rounds, "
+                         f"{stats['median'] / stats['min']:.1f}× the fastest")
+    return notes
+
+
+def format_ratio(value):
+    return f"{value:.2f}"
+
+
+def format_bytes(count):
+    return f"{count / 2**20:.0f} MiB" if count >= 100 * 2**20 else f"{count / 2**20:.1f} MiB"
+
+
 def table(groups):
     others = [name for name in COLUMNS if name != "engine"
               and any(name in times for times in groups.values())]
@@ -56,6 +106,60 @@ def table(groups):
         cells += [format_speedup(times[name], engine) if engine and name in times else "—"
                   for name in others]
         lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def mlp_goal_table(groups):
+    """The MLArray MLP step groups ("MLArray MLP step: <workload>, <dtype>"), one row per
+    workload and dtype: engine, PyTorch and NumPy times, and the engine's time divided by
+    each peer's, next to the goal. None when the run has no such group."""
+    header = ["MLP step (forward, loss, backward, SGD)", "dtype", "engine", "PyTorch", "NumPy",
+              f"engine ÷ PyTorch (goal < {GOAL_VS_TORCH:g})",
+              f"engine ÷ NumPy (goal ≤ {GOAL_VS_NUMPY:g})"]
+    lines = ["| " + " | ".join(header) + " |", "|---|---" + "|---:" * (len(header) - 2) + "|"]
+    for group, times in groups.items():
+        if not group.startswith(MLP_PREFIX):
+            continue
+        workload, _, dtype = group[len(MLP_PREFIX):].rpartition(", ")
+        engine = times.get("engine")
+        cells = [workload, dtype] + [format_time(times[name]) if name in times else "—"
+                                     for name in ("engine", "torch", "numpy")]
+        for name, goal, met in (("torch", GOAL_VS_TORCH, lambda r, g: r < g),
+                                ("numpy", GOAL_VS_NUMPY, lambda r, g: r <= g)):
+            if engine and name in times:
+                ratio = engine / times[name]
+                cells.append(f"{format_ratio(ratio)} {'✓' if met(ratio, goal) else '✗'}")
+            else:
+                cells.append("—")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) if len(lines) > 2 else None
+
+
+def memory_table(by_dtype, title):
+    """Peak RSS per dtype and implementation, each in its own fresh process: the peak, the
+    RSS once imports and setup were done, and the growth over the steps. None when the
+    run measured no memory."""
+    if not by_dtype:
+        return None
+    names = [name for name in ("engine", "pure", "torch", "numpy")
+             if any(name in impls for impls in by_dtype.values())]
+    header = ([f"peak RSS: {title}"] + [COLUMNS[name] for name in names]
+              + [f"engine ÷ NumPy (goal ≤ {GOAL_RSS_VS_NUMPY:g} for the peak)",
+                 "engine ÷ PyTorch"])
+    lines = ["| " + " | ".join(header) + " |", "|---" + "|---:" * (len(header) - 1) + "|"]
+    rows = (("peak", lambda info: info["peak_rss"]),
+            ("RSS after imports and setup", lambda info: info["rss_before_steps"]),
+            ("peak − RSS after setup (the steps' own)",
+             lambda info: info["peak_rss"] - info["rss_before_steps"]))
+    for dtype, impls in by_dtype.items():
+        for label, figure in rows:
+            values = {name: figure(info) for name, info in impls.items()}
+            cells = [f"{dtype}, {label}"]
+            cells += [format_bytes(values[name]) if name in values else "—" for name in names]
+            for peer in ("numpy", "torch"):
+                ok = "engine" in values and values.get(peer)
+                cells.append(format_ratio(values["engine"] / values[peer]) if ok else "—")
+            lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -95,11 +199,35 @@ def main(argv=None):
     args = parser.parse_args(argv)
     results = load(args.results)
     statistic = {"min": "fastest", "median": "median", "mean": "mean"}[args.stat]
-    print(table(times_by_group(results, args.stat)))
+    groups = times_by_group(results, args.stat)
+    print(table(groups))
     print()
     print(f"Each time is the {statistic} of a benchmark's rounds; \"engine vs X\" is how many "
           f"times faster the engine is than X; — means not run (skipped or not installed).")
     print(machine(results))
+    goal = mlp_goal_table(groups)
+    if goal:
+        print()
+        print(goal)
+        print()
+        print("\"engine ÷ X\" is the engine's step time divided by X's, measured in the same "
+              "run: below 1 the engine is faster. NumPy is the hand-written step, no autograd "
+              "(benchmarks/mlp_peers.py).")
+    memory = memory_table(*memory_by_dtype(results))
+    if memory:
+        print()
+        print(memory)
+        print()
+        print("Each implementation ran in a fresh Python process (benchmarks/peak_rss.py); "
+              "the peak is the process's whole life (Linux VmHWM): interpreter, imports, "
+              "weights, batch and the steps. The NumPy and PyTorch processes do not import "
+              "smolml.")
+    notes = disturbed(results)
+    if notes:
+        print()
+        print("Disturbed: these benchmarks' median round is over twice their fastest (the "
+              "machine was busy while they ran; a second run may differ):")
+        print("\n".join(notes))
     return 0
 
 

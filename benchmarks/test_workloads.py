@@ -1,4 +1,5 @@
-"""smolml's engine against its pure backend and the optional peers, one group per workload.
+"""smolml's engine against its pure backend and the optional peers, one group per workload
+(per workload and dtype for the MLArray MLP step, which also has a hand-written NumPy peer).
 
 `pytest benchmarks/ --benchmark-only --benchmark-group-by=group`
 """
@@ -6,7 +7,8 @@ import pytest
 
 import smolml
 import workloads as w
-from harness import implementations, run
+import peak_rss
+from harness import implementations, run, run_for
 
 
 # ---------------------------------------------------------------- scalar Values
@@ -58,39 +60,87 @@ def test_deep_chain_backward(benchmark, impl, deep_recursion):
 
 # ---------------------------------------------------------------- MLArray networks
 
-MLP_SIZES = {                # layer sizes, batch size, rounds on the pure backend
-    "small": ([64, 32, 10], 32, None),
-    "medium": ([784, 256, 10], 128, 1),     # about 25 s a step on pure
-    "large": ([784, 1024, 1024, 10], 512, None),
+MLP_SIZES = {                # layer sizes, batch size
+    "small": ([64, 32, 10], 32),
+    "medium": ([784, 256, 10], 128),
+    "large": ([784, 1024, 1024, 10], 512),
 }
+PURE_ROUNDS = {"medium": 1}  # about 25 s a step on pure; pure skips the large step
+LARGE_ROUNDS = 8             # about 0.1 s a step: a fixed few rounds, after one warm-up
 
 
-def _mlp_step(benchmark, impl, size):
-    sizes, batch_size, pure_rounds = MLP_SIZES[size]
+def mlp_group(size, dtype):
+    """The benchmark group of the MLP step of `size` in `dtype`: one per workload and
+    dtype, so engine, pure, PyTorch and NumPy print (and report.py compares) side by side."""
+    sizes, batch_size = MLP_SIZES[size]
+    return f"MLArray MLP step: {'-'.join(map(str, sizes))}, batch {batch_size}, {dtype}"
+
+
+def _mlp_step(benchmark, impl, dtype, size):
+    benchmark.group = mlp_group(size, dtype)
+    sizes, batch_size = MLP_SIZES[size]
+    n_in, n_out = sizes[0], sizes[-1]
     if impl == "torch":
-        model, (X, Y) = w.TorchMLP(sizes), w.torch_batch(sizes[0], sizes[-1], batch_size)
+        model, (X, Y) = w.TorchMLP(sizes, dtype=dtype), w.torch_batch(n_in, n_out, batch_size, dtype)
+    elif impl == "numpy":
+        model, (X, Y) = w.NumpyMLP(sizes, dtype=dtype), w.numpy_batch(n_in, n_out, batch_size, dtype)
     else:
-        model, (X, Y) = w.ArrayMLP(sizes), w.array_batch(sizes[0], sizes[-1], batch_size)
-    loss = run(benchmark, lambda: model.step(X, Y), rounds=pure_rounds if impl == "pure" else None)
+        reason = w.smolml_dtype_unavailable(dtype)
+        if reason:
+            pytest.skip(reason)
+        if impl == "pure" and dtype != "float64" and size != "small":
+            pytest.skip(f"too slow on pure for a benchmark run (pure runs the {size} step "
+                        "in float64 only)")
+        model, (X, Y) = w.ArrayMLP(sizes, dtype=dtype), w.array_batch(n_in, n_out, batch_size, dtype)
+    step = lambda: model.step(X, Y)        # noqa: E731
+    if size == "large":
+        loss = benchmark.pedantic(step, rounds=LARGE_ROUNDS, iterations=1, warmup_rounds=1)
+    elif impl == "pure" and size in PURE_ROUNDS:
+        loss = run(benchmark, step, rounds=PURE_ROUNDS[size])
+    else:
+        loss = run_for(benchmark, step)
     assert loss > 0
 
 
-@pytest.mark.benchmark(group="MLArray MLP step: 64-32-10, batch 32")
-@implementations("engine", "pure", "torch")
-def test_mlp_step_small(benchmark, impl):
-    _mlp_step(benchmark, impl, "small")
+@pytest.mark.parametrize("dtype", w.DTYPES)
+@implementations("engine", "pure", "torch", "numpy")
+def test_mlp_step_small(benchmark, impl, dtype):
+    _mlp_step(benchmark, impl, dtype, "small")
 
 
-@pytest.mark.benchmark(group="MLArray MLP step: 784-256-10, batch 128")
-@implementations("engine", "pure", "torch")
-def test_mlp_step_medium(benchmark, impl):
-    _mlp_step(benchmark, impl, "medium")
+@pytest.mark.parametrize("dtype", w.DTYPES)
+@implementations("engine", "pure", "torch", "numpy")
+def test_mlp_step_medium(benchmark, impl, dtype):
+    _mlp_step(benchmark, impl, dtype, "medium")
 
 
-@pytest.mark.benchmark(group="MLArray MLP step: 784-1024-1024-10, batch 512")
-@implementations("engine", "pure", "torch", too_slow=("pure",))
-def test_mlp_step_large(benchmark, impl):
-    _mlp_step(benchmark, impl, "large")
+@pytest.mark.parametrize("dtype", w.DTYPES)
+@implementations("engine", "pure", "torch", "numpy", too_slow=("pure",))
+def test_mlp_step_large(benchmark, impl, dtype):
+    _mlp_step(benchmark, impl, dtype, "large")
+
+
+# ---------------------------------------------------------------- peak memory
+
+RSS_STEPS = 20
+
+
+@pytest.mark.parametrize("dtype", w.DTYPES)
+@implementations("engine", "torch", "numpy")
+def test_mlp_peak_rss(benchmark, impl, dtype):
+    """Peak RSS of RSS_STEPS steps of the large MLP, each implementation in a fresh
+    interpreter (`peak_rss.py`), recorded in extra_info for report.py. Never asserted on:
+    it is a measurement. The time is the whole child process's, imports included."""
+    sizes, batch_size = MLP_SIZES["large"]
+    benchmark.group = (f"peak RSS: {RSS_STEPS} steps of {'-'.join(map(str, sizes))}, "
+                       f"batch {batch_size}, {dtype}")
+    if impl in smolml.BACKENDS:
+        reason = w.smolml_dtype_unavailable(dtype)
+        if reason:
+            pytest.skip(reason)
+    result = benchmark.pedantic(peak_rss.measure, args=(impl, dtype, sizes, batch_size, RSS_STEPS),
+                                rounds=1, iterations=1)
+    benchmark.extra_info.update(result)
 
 
 @pytest.mark.benchmark(group="digits: one training epoch, 64-128-10, Adam, batch 32")

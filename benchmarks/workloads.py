@@ -2,9 +2,11 @@
 API only, and the same workload for the optional peers (micrograd, PyTorch).
 
 A peer's version does the same work as smolml's: the same sizes, the same initial
-values, the same loss written with the same operations, the same optimizer step, in
-float64 (smolml's only dtype). The peers are imported inside their functions, so this
-module imports without them.
+values, the same loss written with the same operations, the same optimizer step, in the
+same dtype (float64, and float32 for the MLArray MLP step). The peers are imported inside
+their functions, so this module imports without them. The MLP step's data, its
+hand-written NumPy twin and its PyTorch version live in `mlp_peers.py` (no smolml there)
+and are re-exported here.
 """
 import math
 
@@ -12,6 +14,8 @@ import numpy as np
 
 import smolml
 from smolml import MLArray, Value
+from mlp_peers import (DTYPES, NumpyMLP, TorchMLP, mlp_batch, mlp_weights,  # noqa: F401
+                       numpy_batch, torch_batch)
 
 # ---------------------------------------------------------------- scalar chains
 
@@ -147,33 +151,39 @@ def micrograd_step(value_type, model, X, y, lr=0.05):
 
 # ---------------------------------------------------------------- MLArray MLPs
 
-def mlp_weights(sizes, seed=0):
-    """Glorot-uniform weights and zero biases as NumPy arrays: [W0, b0, W1, b1, ...]."""
-    rng = np.random.default_rng(seed)
-    params = []
-    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
-        limit = math.sqrt(6 / (fan_in + fan_out))
-        params += [rng.uniform(-limit, limit, size=(fan_in, fan_out)), np.zeros((1, fan_out))]
-    return params
+def _dtype_keyword(dtype):
+    """MLArray's dtype keyword for `dtype`: none for float64, so the float64 workload
+    also runs on a smolml without the float32 API."""
+    return {} if dtype == "float64" else {"dtype": dtype}
 
 
-def mlp_batch(n_in, n_out, batch_size, seed=1):
-    """A batch of Gaussian inputs (batch_size, n_in) and one-hot targets (batch_size, n_out)."""
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(batch_size, n_in))
-    Y = np.eye(n_out)[rng.integers(0, n_out, size=batch_size)]
-    return X, Y
+def smolml_dtype_unavailable(dtype):
+    """Why the active smolml backend cannot run the MLP step in `dtype`, or None.
+
+    float32 (`MLArray(data, dtype="float32")`, `smolml.float32`) is newer than float64;
+    without it the float32 cases skip, with this reason."""
+    if dtype == "float64":
+        return None
+    if not hasattr(smolml, dtype):
+        return f"smolml has no {dtype} yet (no smolml.{dtype})"
+    try:
+        array = MLArray([1.0], dtype=dtype)
+    except Exception as error:          # noqa: BLE001 - any failure means: not supported
+        return f"MLArray([1.0], dtype={dtype!r}) fails: {type(error).__name__}: {error}"
+    if getattr(array, "dtype", None) != dtype:
+        return f"MLArray([1.0], dtype={dtype!r}).dtype is {getattr(array, 'dtype', None)!r}"
+    return None
 
 
 class ArrayMLP:
     """A dense network over MLArrays: tanh hidden layers, softmax + cross-entropy, SGD.
 
     One `step`: forward, L = −mean Σₖ yₖ·log clip(pₖ, 1e-15, 1), backward,
-    θ ← θ − lr·∇θ, then `restart()` of every parameter.
+    θ ← θ − lr·∇θ, then `restart()` of every parameter. `dtype`: "float64" or "float32".
     """
 
-    def __init__(self, sizes, seed=0):
-        self.params = [MLArray(p) for p in mlp_weights(sizes, seed)]
+    def __init__(self, sizes, seed=0, dtype="float64"):
+        self.params = [MLArray(p, **_dtype_keyword(dtype)) for p in mlp_weights(sizes, seed)]
 
     def step(self, X, Y, lr=0.1):
         h = X
@@ -190,54 +200,17 @@ class ArrayMLP:
         loss.backward()
         with smolml.no_grad():
             for p in self.params:
-                p.update_values(p - lr * p.grad())
+                p -= lr * p.grad()          # in place, as PyTorch's step
         for p in self.params:
             p.restart()
         return float(loss)
 
 
-def array_batch(n_in, n_out, batch_size, seed=1):
-    """`mlp_batch` as MLArrays that track no gradient (data, not parameters)."""
+def array_batch(n_in, n_out, batch_size, dtype="float64", seed=1):
+    """`mlp_batch` as MLArrays of `dtype` that track no gradient (data, not parameters)."""
     X, Y = mlp_batch(n_in, n_out, batch_size, seed)
-    return MLArray(X, requires_grad=False), MLArray(Y, requires_grad=False)
-
-
-class TorchMLP:
-    """ArrayMLP in PyTorch: the same weights, operations, loss and SGD step."""
-
-    def __init__(self, sizes, seed=0):
-        import torch
-
-        self.torch = torch
-        self.params = [torch.tensor(p, dtype=torch.float64, requires_grad=True)
-                       for p in mlp_weights(sizes, seed)]
-
-    def step(self, X, Y, lr=0.1):
-        torch = self.torch
-        h = X
-        n_layers = len(self.params) // 2
-        for i in range(n_layers):
-            h = h @ self.params[2 * i] + self.params[2 * i + 1]
-            if i < n_layers - 1:
-                h = h.tanh()
-        with torch.no_grad():
-            shift = h.amax(dim=1, keepdim=True)
-        e = (h - shift).exp()
-        probs = e / e.sum(dim=1, keepdim=True)
-        loss = -(Y * probs.clamp(1e-15, 1.0).log()).sum(dim=1).mean()
-        loss.backward()
-        with torch.no_grad():
-            for p in self.params:
-                p -= lr * p.grad
-                p.grad = None
-        return loss.item()
-
-
-def torch_batch(n_in, n_out, batch_size, seed=1):
-    import torch
-
-    X, Y = mlp_batch(n_in, n_out, batch_size, seed)
-    return torch.from_numpy(X), torch.from_numpy(Y)
+    return (MLArray(X, requires_grad=False, **_dtype_keyword(dtype)),
+            MLArray(Y, requires_grad=False, **_dtype_keyword(dtype)))
 
 
 # ---------------------------------------------------------------- a digits training epoch
