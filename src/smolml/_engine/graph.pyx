@@ -190,9 +190,10 @@ cdef inline void add_grad(Node node, double g) noexcept:
 # Buffers of dead nodes, kept for the next node of the same shape: a training loop makes
 # the same shapes every step, and a recycled buffer costs no page faults (a fresh large
 # one is new memory from the OS, faulted in page by page). Only buffers of at least
-# POOL_MIN_BYTES are kept, at most POOL_PER_SHAPE per shape and POOL_MAX_BYTES in all.
+# POOL_MIN_BYTES are kept, at most POOL_PER_SHAPE per shape (a deep network has a dozen
+# activations and gradients of one shape) and POOL_MAX_BYTES in all.
 DEF POOL_MIN_BYTES = 32768
-DEF POOL_PER_SHAPE = 4
+DEF POOL_PER_SHAPE = 16
 DEF POOL_MAX_BYTES = 268435456
 cdef dict buffer_pool = {}
 cdef Py_ssize_t pooled_bytes = 0
