@@ -84,13 +84,13 @@ def test_engine_arrays_are_one_node_per_operation():
         source = draw_dot(y).source
     found = labels(source)
     # a @ b = [[6, 9, 12], [12, 19, 26]]; with ones as the output gradient,
-    # da = 1 bᵀ (row sums of b), db = aᵀ 1 (column sums of a), dc = 2 per column
-    assert found["n0"] == "+ | shape (2, 3) | data min 6.5 max 27 | grad min 1 max 1"
-    assert found["n1"] == "matmul | shape (2, 3) | data min 6 max 26 | grad min 1 max 1"
-    assert found["n2"] == "leaf | shape (3,) | data [0.5, -0.5, 1] | grad [2, 2, 2]"
-    assert found["n3"] == "leaf | shape (2, 2) | data [1, 2, 3, 4] | grad [3, 12, 3, 12]"
-    assert found["n4"] == "leaf | shape (2, 3) | data min 0 max 5 | grad min 4 max 6"
-    assert edges(source) == [("n1", "n0"), ("n2", "n0"), ("n3", "n1"), ("n4", "n1")]
+    # da = 1 bᵀ (row sums of b), db = aᵀ 1 (column sums of a), dc = 2 per column.
+    # `a @ b + c` is one node: the sum with the bias is fused into the product.
+    assert found["n0"] == "linear | shape (2, 3) | data min 6.5 max 27 | grad min 1 max 1"
+    assert found["n1"] == "leaf | shape (2, 2) | data [1, 2, 3, 4] | grad [3, 12, 3, 12]"
+    assert found["n2"] == "leaf | shape (2, 3) | data min 0 max 5 | grad min 4 max 6"
+    assert found["n3"] == "leaf | shape (3,) | data [0.5, -0.5, 1] | grad [2, 2, 2]"
+    assert edges(source) == [("n1", "n0"), ("n2", "n0"), ("n3", "n0")]
 
 
 def test_pure_arrays_draw_every_element():

@@ -35,7 +35,8 @@ cdef enum Op:
     OP_COPY = 24                # MLArray(x) of a Value or MLArray: same numbers, new node
     OP_ELEMENT = 25             # a Value handle onto one element of an MLArray
     OP_ASTYPE = 26              # the same numbers in the other dtype
-    OP_COUNT = 27
+    OP_LINEAR = 27              # a @ b + bias: a matmul whose sum with a bias was fused into it
+    OP_COUNT = 28
 
 
 cdef class Node:

@@ -589,6 +589,28 @@ cdef MLArray matmul_op(Node a, Node b):
     return out
 
 
+cdef object add_bias(MLArray product, Node bias):
+    """product + bias, where product is a matmul result nobody else refers to (a
+    temporary of `x @ W + b`): the bias is added into product's own buffer and the node
+    becomes OP_LINEAR, one node instead of two (no second buffer, no second gradient).
+    None when that does not apply; the caller then makes an ordinary sum."""
+    cdef Broadcast bc
+    # one reference: the interpreter's, to the temporary it passes as an operand
+    if product.op != OP_MATMUL or Py_REFCNT(product) != 1 or not grad_enabled:
+        return None
+    if type(bias) is not MLArray or bias.single != product.single or product.grad_ptr != NULL:
+        return None
+    shape_b = (<MLArray>bias).shape
+    if shape_b != product.shape and broadcast_shape(product.shape, shape_b) != product.shape:
+        return None
+    setup_broadcast(&bc, product.shape, product.shape, shape_b)
+    binary_forward(OP_ADD, product.single, product.value_ptr, bias.value_ptr,
+                   product.value_ptr, &bc)
+    product.op = OP_LINEAR
+    product.parents_more = (bias,)
+    return product
+
+
 cdef MLArray copy_op(Node a, tuple shape, int op):
     """Same numbers in a new node of `shape` (reshape, MLArray(x)): one memcpy."""
     cdef MLArray out = new_array(shape, a.single)
@@ -771,6 +793,19 @@ cdef int backward_matmul(Node node) except -1:
     return 0
 
 
+cdef int backward_linear(Node node) except -1:
+    """a @ b + bias: the bias gets the gradient summed over the axes it was broadcast
+    along, then the matmul rule runs with the same gradient."""
+    cdef Node bias = <Node>node.parents_more[0]
+    cdef Broadcast bc
+    if bias.requires_grad:
+        ensure_grad(bias)
+        setup_broadcast(&bc, (<MLArray>node).shape, (<MLArray>node).shape, shape_of(bias))
+        binary_backward(OP_ADD, node.single, node.value_ptr, bias.value_ptr, node.value_ptr,
+                        node.grad_ptr, NULL, bias.grad_ptr, &bc)
+    return backward_matmul(node)
+
+
 cdef int add_product(MLArray target, object left, object right, bint clean) except -1:
     """target.grad += left @ right (2-D), the product made by BLAS through NumPy. Into a
     clean (all-zero) gradient the product is written directly, with no temporary."""
@@ -893,6 +928,7 @@ define_op(OP_STACK, "stack", backward_stack)
 define_op(OP_COPY, "copy", backward_copy)
 define_op(OP_ELEMENT, "element", backward_nothing)
 define_op(OP_ASTYPE, "astype", backward_astype)
+define_op(OP_LINEAR, "linear", backward_linear)
 
 
 # ================================================================ backward driver
@@ -993,6 +1029,8 @@ cdef int run_backward(Node root) except -1:
 
 cdef tuple prev_of(Node node):
     """The node's inputs as SmolML's `_prev` tuple; a folded number shows as a Value."""
+    if node.op == OP_LINEAR:
+        return (node.parent_a, node.parent_b) + node.parents_more
     if node.parents_more is not None:
         return node.parents_more
     if node.constant_side == 1:
@@ -1473,11 +1511,19 @@ cdef class MLArray(Node):
     # ---- elementwise binary ops (kernels.binary_forward / binary_backward)
     def __add__(self, other):
         b = array_operand(other)
-        return NotImplemented if b is None else binary_op(OP_ADD, self, b, False)
+        if b is None:
+            return NotImplemented
+        fused = add_bias(self, b)
+        if fused is None and type(b) is MLArray:
+            fused = add_bias(<MLArray>b, self)          # bias + x @ W
+        return binary_op(OP_ADD, self, b, False) if fused is None else fused
 
     def __radd__(self, other):
         a = array_operand(other)
-        return NotImplemented if a is None else binary_op(OP_ADD, a, self, False)
+        if a is None:
+            return NotImplemented
+        fused = add_bias(self, a)
+        return binary_op(OP_ADD, a, self, False) if fused is None else fused
 
     def __sub__(self, other):
         b = array_operand(other)
