@@ -5,7 +5,7 @@ release the GIL.
 
 Each buffer kernel is written once over the fused type `real` (float or double); the
 functions graph.pyx calls take untyped buffers and pick the float or double version."""
-from libc.math cimport exp, log, sqrt, fabs, tanh, pow, isnan, copysign
+from libc.math cimport exp, log, sqrt, fabs, fabsf, tanh, pow, isnan, copysign, copysignf
 from libc.string cimport memcpy, memset
 
 ctypedef fused real:
@@ -126,6 +126,10 @@ cdef union Bits:
     double d
     unsigned long long u
 
+cdef union Bits32:
+    float f
+    unsigned int u
+
 DEF INV_LN2 = 1.4426950408889634074
 DEF LN2_HI = 6.93147180369123816490e-01     # ln 2 in two parts: k·LN2_HI is exact
 DEF LN2_LO = 1.90821492927058770002e-10
@@ -133,6 +137,13 @@ DEF ROUNDER = 6755399441055744.0            # 1.5·2^52: x + ROUNDER - ROUNDER r
 DEF EXP_LO = -708.0                         # e^x is a normal double on [EXP_LO, EXP_HI]
 DEF EXP_HI = 709.0
 DEF TANH_SATURATION = 20.0                  # tanh(20) is 1 to the last bit
+# The same for float32 elements, computed in float: half the polynomial, twice the lanes.
+DEF LN2_HI_F = 0.693145751953125            # 0x3f317200: k·LN2_HI_F is exact in float
+DEF LN2_LO_F = 1.428606765330187045e-06
+DEF ROUNDER_F = 12582912.0                  # 1.5·2^23
+DEF EXP_LO_F = -87.0                        # e^x is a normal float on [EXP_LO_F, EXP_HI_F]
+DEF EXP_HI_F = 88.0
+DEF TANH_SATURATION_F = 10.0                # tanh(10) is 1.0 in float32
 
 
 cdef inline double expm1_reduced(double r) noexcept nogil:
@@ -180,22 +191,73 @@ cdef inline double tanh_in_range(double x) noexcept nogil:
     return copysign(e / (e + 2.0), x)
 
 
+cdef inline float expm1_reduced_f(float r) noexcept nogil:
+    """e^r − 1 for |r| <= ln2/2 in float: Taylor to r^8 (truncation < 2^-27 relative)."""
+    cdef float p = <float>(1.0 / 40320.0)
+    p = p * r + <float>(1.0 / 5040.0)
+    p = p * r + <float>(1.0 / 720.0)
+    p = p * r + <float>(1.0 / 120.0)
+    p = p * r + <float>(1.0 / 24.0)
+    p = p * r + <float>(1.0 / 6.0)
+    p = p * r + <float>0.5
+    return r + r * r * p
+
+
+cdef inline float reduce_exponent_f(float y, float* scale) noexcept nogil:
+    """reduce_exponent in float, for y in [EXP_LO_F, EXP_HI_F]."""
+    cdef Bits32 shifted, power
+    cdef float k
+    shifted.f = y * <float>INV_LN2 + <float>ROUNDER_F
+    k = shifted.f - <float>ROUNDER_F
+    power.f = <float>ROUNDER_F
+    power.u = (shifted.u - power.u + 127) << 23
+    scale[0] = power.f
+    return (y - k * <float>LN2_HI_F) - k * <float>LN2_LO_F
+
+
+cdef inline float exp_in_range_f(float x) noexcept nogil:
+    cdef float scale, r
+    r = reduce_exponent_f(x, &scale)
+    return scale + scale * expm1_reduced_f(r)
+
+
+cdef inline float tanh_in_range_f(float x) noexcept nogil:
+    cdef float scale, r, e
+    r = reduce_exponent_f(<float>2.0 * fabsf(x), &scale)
+    e = scale * expm1_reduced_f(r) + (scale - <float>1.0)
+    return copysignf(e / (e + <float>2.0), x)
+
+
 cdef void exp_of(const real* a, real* out, Py_ssize_t n) noexcept nogil:
     cdef Py_ssize_t i
-    for i in range(n):
-        out[i] = <real>exp_in_range(a[i])
-    for i in range(n):
-        if not (a[i] > EXP_LO and a[i] < EXP_HI):       # overflow, subnormals, nan
-            out[i] = <real>exp(a[i])
+    if real is float:
+        for i in range(n):
+            out[i] = exp_in_range_f(a[i])
+        for i in range(n):
+            if not (a[i] > EXP_LO_F and a[i] < EXP_HI_F):   # overflow, subnormals, nan
+                out[i] = <float>exp(a[i])
+    else:
+        for i in range(n):
+            out[i] = exp_in_range(a[i])
+        for i in range(n):
+            if not (a[i] > EXP_LO and a[i] < EXP_HI):
+                out[i] = exp(a[i])
 
 
 cdef void tanh_of(const real* a, real* out, Py_ssize_t n) noexcept nogil:
     cdef Py_ssize_t i
-    for i in range(n):
-        out[i] = <real>tanh_in_range(a[i])
-    for i in range(n):
-        if not (fabs(a[i]) <= TANH_SATURATION):          # ±1 to the last bit, or nan
-            out[i] = copysign(1.0, a[i]) if a[i] == a[i] else a[i]
+    if real is float:
+        for i in range(n):
+            out[i] = tanh_in_range_f(a[i])
+        for i in range(n):
+            if not (fabsf(a[i]) <= TANH_SATURATION_F):      # ±1.0 in float32, or nan
+                out[i] = copysignf(1.0, a[i]) if a[i] == a[i] else a[i]
+    else:
+        for i in range(n):
+            out[i] = tanh_in_range(a[i])
+        for i in range(n):
+            if not (fabs(a[i]) <= TANH_SATURATION):          # ±1 to the last bit, or nan
+                out[i] = copysign(1.0, a[i]) if a[i] == a[i] else a[i]
 
 
 # ---------------------------------------------------------------- binary, broadcasting
