@@ -262,10 +262,42 @@ cdef void tanh_of(const real* a, real* out, Py_ssize_t n) noexcept nogil:
 
 # ---------------------------------------------------------------- binary, broadcasting
 
+cdef inline real arithmetic(int op, real x, real y) noexcept nogil:
+    if op == EW_ADD:
+        return x + y
+    if op == EW_SUB:
+        return x - y
+    if op == EW_MUL:
+        return x * y
+    return x / y                # EW_DIV
+
+
 cdef inline void row_forward(int op, const real* a, Py_ssize_t sa, const real* b,
                              Py_ssize_t sb, real* out, Py_ssize_t n) noexcept nogil:
     cdef Py_ssize_t i
-    if op == EW_ADD:
+    cdef real x, y
+    # The common layouts get loops with unit strides (and the op hoisted out of them by
+    # the compiler), which it turns into SIMD code: same shapes, and a scalar on either side.
+    if op <= EW_DIV and sa == 1 and a == out:          # in place: out[i] op= b[.]
+        if sb == 1:
+            for i in range(n):
+                out[i] = arithmetic(op, out[i], b[i])
+        else:
+            y = b[0]
+            for i in range(n):
+                out[i] = arithmetic(op, out[i], y)
+    elif op <= EW_DIV and sa == 1 and sb == 1:
+        for i in range(n):
+            out[i] = arithmetic(op, a[i], b[i])
+    elif op <= EW_DIV and sa == 1 and sb == 0:
+        y = b[0]
+        for i in range(n):
+            out[i] = arithmetic(op, a[i], y)
+    elif op <= EW_DIV and sa == 0 and sb == 1:
+        x = a[0]
+        for i in range(n):
+            out[i] = arithmetic(op, x, b[i])
+    elif op == EW_ADD:
         for i in range(n):
             out[i] = a[i * sa] + b[i * sb]
     elif op == EW_SUB:
