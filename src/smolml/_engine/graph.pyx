@@ -73,7 +73,6 @@ cdef inline void hand_over(object parent):
 
 
 @cython.no_gc
-@cython.freelist(65536)
 cdef class Node:
 
     def __dealloc__(self):
