@@ -112,3 +112,55 @@ def test_training_loop_memory_is_flat_over_10000_steps():
         gc.enable()
     assert last < first                                 # it trained
     assert growth < 64 * 1024, f"memory grew by {growth} bytes over 10,000 steps"
+
+
+# ---- the region Values live in (graph.pyx, value_alloc)
+
+def region_live():
+    from smolml._engine.graph import value_region_stats
+    return value_region_stats()[0]
+
+
+def test_freed_values_leave_the_region_and_their_slots_are_reused():
+    from smolml._engine.graph import value_region_stats
+    before = region_live()
+    for _ in range(5):
+        x = smolml.Value(0.5)
+        y = x
+        for _ in range(20_000):
+            y = y * 1.0001 + 0.001
+        y.backward()
+        expected = 1.0001 ** 20_000                 # dy/dx of the affine chain
+        assert x.grad == pytest.approx(expected, rel=1e-9)
+        high = value_region_stats()[1]
+        del x, y
+        assert region_live() == before               # every node of the chain was freed
+    assert value_region_stats()[1] == high           # later chains reused the same slots
+
+
+def test_more_values_than_the_region_holds_fall_back_to_python():
+    from smolml._engine.graph import value_region_stats
+    slots = 524_288                                 # VALUE_SLOTS in graph.pyx
+    x = smolml.Value(0.5)
+    y = x
+    for _ in range(slots + 10_000):                 # past the region's last slot
+        y = y * 1.0000001
+    y.backward()
+    assert x.grad == pytest.approx(1.0000001 ** (slots + 10_000), rel=1e-6)
+    live_with_chain = region_live()
+    del y
+    assert live_with_chain > 0.99 * value_region_stats()[1]     # the region was full...
+    assert region_live() < 100                      # ...and every chain node left it
+
+
+def test_a_python_subclass_of_value_still_works():
+    from smolml._engine.graph import Value as EngineValue
+
+    class Named(EngineValue):
+        label = "w"
+
+    w = Named(3.0)
+    y = w * 3.0 + 1.0
+    y.backward()
+    assert (w.label, y.data, w.grad) == ("w", 10.0, 3.0)
+    del w, y
