@@ -116,129 +116,122 @@ cdef double unary_partial(int op, double a, double out, double lo, double hi) no
 # ---------------------------------------------------------------- exp and tanh of arrays
 #
 # libm's exp and tanh are one call per element; over an array that is most of a tanh
-# layer's time. These versions are straight-line arithmetic (a range reduction, a
-# polynomial, a scale by 2^k built in the exponent bits), which the C compiler turns
-# into SIMD loops (no branch in them: every element takes the same path). They are
-# within a few ulp of libm's; a second, cheap pass redoes the arguments outside their
-# range (and nan) with libm.
+# layer's time. The loops below are straight-line arithmetic instead: a range reduction
+# e^y = 2^k·e^r with |r| <= ln2/2, e^r − 1 by its Taylor polynomial, and 2^k built in
+# the exponent bits. No branch, so the C compiler turns them into SIMD loops; float32
+# arrays compute in float (half the polynomial, twice the lanes). They are within 4 ulp
+# (float64) and 2 ulp (float32) of libm; a second, cheap pass redoes the arguments
+# outside their range (and nan) with libm.
+#
+# They are written in C because of one thing Cython cannot say: on x86-64 Linux with
+# GCC each loop is also compiled for AVX2 (`target_clones`) and the loader picks the
+# version the CPU supports, so one portable wheel still gets the wider vectors.
 
-cdef union Bits:
-    double d
-    unsigned long long u
+cdef extern from *:
+    """
+    #include <math.h>
+    #include <stdint.h>
+    #include <string.h>
+    #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) \
+        && defined(__linux__) && defined(__GLIBC__)
+    #define SMOLML_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
+    #else
+    #define SMOLML_SIMD_CLONES
+    #endif
 
-cdef union Bits32:
-    float f
-    unsigned int u
+    /* e^r - 1 for |r| <= ln2/2: Taylor to r^13 (double), r^8 (float). */
+    static inline double smolml_expm1_reduced(double r) {
+        double p = 1.0 / 6227020800.0;
+        p = p * r + 1.0 / 479001600.0;  p = p * r + 1.0 / 39916800.0;
+        p = p * r + 1.0 / 3628800.0;    p = p * r + 1.0 / 362880.0;
+        p = p * r + 1.0 / 40320.0;      p = p * r + 1.0 / 5040.0;
+        p = p * r + 1.0 / 720.0;        p = p * r + 1.0 / 120.0;
+        p = p * r + 1.0 / 24.0;         p = p * r + 1.0 / 6.0;
+        p = p * r + 0.5;
+        return r + r * r * p;
+    }
+    static inline float smolml_expm1_reduced_f(float r) {
+        float p = 1.0f / 40320.0f;
+        p = p * r + 1.0f / 5040.0f;  p = p * r + 1.0f / 720.0f;  p = p * r + 1.0f / 120.0f;
+        p = p * r + 1.0f / 24.0f;    p = p * r + 1.0f / 6.0f;    p = p * r + 0.5f;
+        return r + r * r * p;
+    }
 
-DEF INV_LN2 = 1.4426950408889634074
-DEF LN2_HI = 6.93147180369123816490e-01     # ln 2 in two parts: k·LN2_HI is exact
-DEF LN2_LO = 1.90821492927058770002e-10
-DEF ROUNDER = 6755399441055744.0            # 1.5·2^52: x + ROUNDER - ROUNDER rounds x
+    /* y = k ln2 + r: writes 2^k to *scale, returns r. Adding 1.5*2^52 (1.5*2^23)
+       rounds y/ln2 to the integer k, which then sits in the low significand bits;
+       ln2 is split in two so that k*LN2_HI is exact. */
+    static inline double smolml_reduce(double y, double *scale) {
+        const double rounder = 6755399441055744.0;
+        double shifted = y * 1.4426950408889634074 + rounder, k = shifted - rounder;
+        uint64_t bits, rounder_bits;
+        memcpy(&bits, &shifted, 8);
+        memcpy(&rounder_bits, &rounder, 8);
+        bits = (bits - rounder_bits + 1023) << 52;
+        memcpy(scale, &bits, 8);
+        return (y - k * 6.93147180369123816490e-01) - k * 1.90821492927058770002e-10;
+    }
+    static inline float smolml_reduce_f(float y, float *scale) {
+        const float rounder = 12582912.0f;
+        float shifted = y * 1.44269504f + rounder, k = shifted - rounder;
+        uint32_t bits, rounder_bits;
+        memcpy(&bits, &shifted, 4);
+        memcpy(&rounder_bits, &rounder, 4);
+        bits = (bits - rounder_bits + 127) << 23;
+        memcpy(scale, &bits, 4);
+        return (y - k * 0.693145751953125f) - k * 1.428606765330187045e-06f;
+    }
+
+    /* tanh x = e / (e + 2) with e = e^(2|x|) - 1, which loses nothing near 0. */
+    SMOLML_SIMD_CLONES static void smolml_exp_loop(const double *a, double *out, Py_ssize_t n) {
+        for (Py_ssize_t i = 0; i < n; i++) {
+            double scale, r = smolml_reduce(a[i], &scale);
+            out[i] = scale + scale * smolml_expm1_reduced(r);
+        }
+    }
+    SMOLML_SIMD_CLONES static void smolml_exp_loop_f(const float *a, float *out, Py_ssize_t n) {
+        for (Py_ssize_t i = 0; i < n; i++) {
+            float scale, r = smolml_reduce_f(a[i], &scale);
+            out[i] = scale + scale * smolml_expm1_reduced_f(r);
+        }
+    }
+    SMOLML_SIMD_CLONES static void smolml_tanh_loop(const double *a, double *out, Py_ssize_t n) {
+        for (Py_ssize_t i = 0; i < n; i++) {
+            double scale, r = smolml_reduce(2.0 * fabs(a[i]), &scale);
+            double e = scale * smolml_expm1_reduced(r) + (scale - 1.0);
+            out[i] = copysign(e / (e + 2.0), a[i]);
+        }
+    }
+    SMOLML_SIMD_CLONES static void smolml_tanh_loop_f(const float *a, float *out, Py_ssize_t n) {
+        for (Py_ssize_t i = 0; i < n; i++) {
+            float scale, r = smolml_reduce_f(2.0f * fabsf(a[i]), &scale);
+            float e = scale * smolml_expm1_reduced_f(r) + (scale - 1.0f);
+            out[i] = copysignf(e / (e + 2.0f), a[i]);
+        }
+    }
+    """
+    # Over the whole of a: exact for arguments in range; the rest is fixed up after.
+    void smolml_exp_loop(const double* a, double* out, Py_ssize_t n) noexcept nogil
+    void smolml_exp_loop_f(const float* a, float* out, Py_ssize_t n) noexcept nogil
+    void smolml_tanh_loop(const double* a, double* out, Py_ssize_t n) noexcept nogil
+    void smolml_tanh_loop_f(const float* a, float* out, Py_ssize_t n) noexcept nogil
+
 DEF EXP_LO = -708.0                         # e^x is a normal double on [EXP_LO, EXP_HI]
 DEF EXP_HI = 709.0
 DEF TANH_SATURATION = 20.0                  # tanh(20) is 1 to the last bit
-# The same for float32 elements, computed in float: half the polynomial, twice the lanes.
-DEF LN2_HI_F = 0.693145751953125            # 0x3f317200: k·LN2_HI_F is exact in float
-DEF LN2_LO_F = 1.428606765330187045e-06
-DEF ROUNDER_F = 12582912.0                  # 1.5·2^23
 DEF EXP_LO_F = -87.0                        # e^x is a normal float on [EXP_LO_F, EXP_HI_F]
 DEF EXP_HI_F = 88.0
 DEF TANH_SATURATION_F = 10.0                # tanh(10) is 1.0 in float32
 
 
-cdef inline double expm1_reduced(double r) noexcept nogil:
-    """e^r − 1 for |r| <= ln2/2: its Taylor series to r^13 (truncation < 2^-56 relative)."""
-    cdef double p = 1.0 / 6227020800.0
-    p = p * r + 1.0 / 479001600.0
-    p = p * r + 1.0 / 39916800.0
-    p = p * r + 1.0 / 3628800.0
-    p = p * r + 1.0 / 362880.0
-    p = p * r + 1.0 / 40320.0
-    p = p * r + 1.0 / 5040.0
-    p = p * r + 1.0 / 720.0
-    p = p * r + 1.0 / 120.0
-    p = p * r + 1.0 / 24.0
-    p = p * r + 1.0 / 6.0
-    p = p * r + 0.5
-    return r + r * r * p
-
-
-cdef inline double reduce_exponent(double y, double* scale) noexcept nogil:
-    """Write 2^k to scale and return r = y − k·ln2, |r| <= ln2/2, for y in
-    [EXP_LO, EXP_HI] (elsewhere the result is garbage): e^y = 2^k · e^r."""
-    cdef Bits shifted, power
-    cdef double k
-    shifted.d = y * INV_LN2 + ROUNDER       # k in the low bits of the significand
-    k = shifted.d - ROUNDER
-    power.d = ROUNDER
-    power.u = (shifted.u - power.u + 1023) << 52       # the bits of 2^k
-    scale[0] = power.d
-    return (y - k * LN2_HI) - k * LN2_LO
-
-
-cdef inline double exp_in_range(double x) noexcept nogil:
-    cdef double scale, r
-    r = reduce_exponent(x, &scale)
-    return scale + scale * expm1_reduced(r)
-
-
-cdef inline double tanh_in_range(double x) noexcept nogil:
-    """tanh x = e/(e + 2) with e = e^(2|x|) − 1, which loses nothing near 0;
-    for |x| <= TANH_SATURATION."""
-    cdef double scale, r, e
-    r = reduce_exponent(2.0 * fabs(x), &scale)
-    e = scale * expm1_reduced(r) + (scale - 1.0)
-    return copysign(e / (e + 2.0), x)
-
-
-cdef inline float expm1_reduced_f(float r) noexcept nogil:
-    """e^r − 1 for |r| <= ln2/2 in float: Taylor to r^8 (truncation < 2^-27 relative)."""
-    cdef float p = <float>(1.0 / 40320.0)
-    p = p * r + <float>(1.0 / 5040.0)
-    p = p * r + <float>(1.0 / 720.0)
-    p = p * r + <float>(1.0 / 120.0)
-    p = p * r + <float>(1.0 / 24.0)
-    p = p * r + <float>(1.0 / 6.0)
-    p = p * r + <float>0.5
-    return r + r * r * p
-
-
-cdef inline float reduce_exponent_f(float y, float* scale) noexcept nogil:
-    """reduce_exponent in float, for y in [EXP_LO_F, EXP_HI_F]."""
-    cdef Bits32 shifted, power
-    cdef float k
-    shifted.f = y * <float>INV_LN2 + <float>ROUNDER_F
-    k = shifted.f - <float>ROUNDER_F
-    power.f = <float>ROUNDER_F
-    power.u = (shifted.u - power.u + 127) << 23
-    scale[0] = power.f
-    return (y - k * <float>LN2_HI_F) - k * <float>LN2_LO_F
-
-
-cdef inline float exp_in_range_f(float x) noexcept nogil:
-    cdef float scale, r
-    r = reduce_exponent_f(x, &scale)
-    return scale + scale * expm1_reduced_f(r)
-
-
-cdef inline float tanh_in_range_f(float x) noexcept nogil:
-    cdef float scale, r, e
-    r = reduce_exponent_f(<float>2.0 * fabsf(x), &scale)
-    e = scale * expm1_reduced_f(r) + (scale - <float>1.0)
-    return copysignf(e / (e + <float>2.0), x)
-
-
 cdef void exp_of(const real* a, real* out, Py_ssize_t n) noexcept nogil:
     cdef Py_ssize_t i
     if real is float:
-        for i in range(n):
-            out[i] = exp_in_range_f(a[i])
+        smolml_exp_loop_f(a, out, n)
         for i in range(n):
             if not (a[i] > EXP_LO_F and a[i] < EXP_HI_F):   # overflow, subnormals, nan
                 out[i] = <float>exp(a[i])
     else:
-        for i in range(n):
-            out[i] = exp_in_range(a[i])
+        smolml_exp_loop(a, out, n)
         for i in range(n):
             if not (a[i] > EXP_LO and a[i] < EXP_HI):
                 out[i] = exp(a[i])
@@ -247,14 +240,12 @@ cdef void exp_of(const real* a, real* out, Py_ssize_t n) noexcept nogil:
 cdef void tanh_of(const real* a, real* out, Py_ssize_t n) noexcept nogil:
     cdef Py_ssize_t i
     if real is float:
-        for i in range(n):
-            out[i] = tanh_in_range_f(a[i])
+        smolml_tanh_loop_f(a, out, n)
         for i in range(n):
             if not (fabsf(a[i]) <= TANH_SATURATION_F):      # ±1.0 in float32, or nan
                 out[i] = copysignf(1.0, a[i]) if a[i] == a[i] else a[i]
     else:
-        for i in range(n):
-            out[i] = tanh_in_range(a[i])
+        smolml_tanh_loop(a, out, n)
         for i in range(n):
             if not (fabs(a[i]) <= TANH_SATURATION):          # ±1 to the last bit, or nan
                 out[i] = copysign(1.0, a[i]) if a[i] == a[i] else a[i]
