@@ -81,3 +81,37 @@ def test_interior_matmul_inputs_get_fresh_gradients_each_call(backend):
     expected_w = 2.0 * X_NUMBERS.T @ (d_hidden * (1.0 - t * t))
     np.testing.assert_allclose(W.grad().numpy(), expected_w, rtol=1e-12)
     np.testing.assert_allclose(hidden.grad().numpy(), d_hidden, rtol=1e-12)
+
+
+# ---- a zeroed gradient reads as zeros however it is next touched
+
+def test_after_restart_every_reader_sees_zeros(backend):
+    X = MLArray(X_NUMBERS, requires_grad=False)
+    W = MLArray(W_NUMBERS)
+    loss_of(X, W, True).backward()
+    W.restart()
+    assert np.array_equal(W.grad().numpy(), np.zeros((2, 3)))
+    assert W.data[1][2].grad == 0.0
+    assert float(W[0, 1].grad()) == 0.0
+
+
+def test_a_partial_write_after_restart_keeps_the_rest_zero(backend):
+    W = MLArray(W_NUMBERS)
+    (W * W).sum().backward()                 # every element gets 2w
+    W.restart()
+    W[0].sum().backward()                    # only row 0 gets a gradient now
+    expected = np.zeros((2, 3))
+    expected[0] = 1.0
+    np.testing.assert_array_equal(W.grad().numpy(), expected)
+
+
+def test_an_interior_node_that_gets_nothing_reads_zero(backend):
+    X = MLArray(X_NUMBERS, requires_grad=False)
+    W = MLArray(W_NUMBERS)
+    hidden = (X @ W).tanh()
+    used = hidden.sum()
+    used.backward()                          # hidden's gradient: ones
+    unused = hidden * 2.0                    # a branch the next loss does not use
+    (X @ W).sum().backward()                 # a new graph: hidden is not in it
+    np.testing.assert_array_equal(hidden.grad().numpy(), np.ones((3, 3)))
+    assert np.array_equal(unused.grad().numpy(), np.zeros((3, 3)))

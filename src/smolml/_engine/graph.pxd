@@ -70,3 +70,5 @@ cdef class MLArray(Node):
     cdef object grad_array      # ndarray owning grad_ptr (N-d arrays), else None
     cdef double c1              # clip's upper bound
     cdef bint grad_clean        # grad_array holds only zeros: no rule has added to it yet
+    cdef bint grad_stale        # grad_array is zeros in name only: its memory is cleared
+                                # when first read or added to (and skipped if overwritten)

@@ -210,9 +210,11 @@ cdef inline int ensure_grad(Node node) except -1:
 cdef int ensure_array_grad(Node node) except -1:
     cdef MLArray array
     if node.op == OP_ELEMENT:
+        materialize(<MLArray>node.parent_a)
         (<MLArray>node.parent_a).grad_clean = False     # a handle writes into its array
     if node.grad_ptr != NULL:
         if type(node) is MLArray:
+            materialize(<MLArray>node)
             (<MLArray>node).grad_clean = False
         return 0
     if type(node) is Value or (<MLArray>node).value_array is None:
@@ -232,11 +234,32 @@ cdef inline bint grad_is_clean(MLArray node) noexcept:
 
 
 cdef int zero_grad(Node node) except -1:
+    """Make the gradient zero. An array's buffer is only marked (stale): it is cleared
+    when someone first reads or adds to it, and never if a rule overwrites it whole."""
     if node.grad_ptr == NULL:
         return ensure_grad(node)
-    memset(node.grad_ptr, 0, numel_of(node) * itemsize(node.single))
     if type(node) is MLArray and (<MLArray>node).grad_array is not None:
         (<MLArray>node).grad_clean = True
+        (<MLArray>node).grad_stale = True
+        return 0
+    memset(node.grad_ptr, 0, numel_of(node) * itemsize(node.single))
+    return 0
+
+
+cdef inline void materialize(MLArray node) noexcept:
+    """Clear a stale gradient buffer (see zero_grad) before it is read or added to."""
+    if node.grad_stale:
+        memset(node.grad_ptr, 0, node.numel * itemsize(node.single))
+        node.grad_stale = False
+
+
+cdef int prepare_overwrite(MLArray node) except -1:
+    """Ready node's all-zero gradient to be overwritten whole (by a matmul rule): no
+    clearing needed, and no longer clean afterwards."""
+    if node.grad_ptr == NULL:
+        ensure_grad(node)
+    node.grad_stale = False
+    node.grad_clean = False
     return 0
 
 
@@ -859,11 +882,11 @@ cdef int backward_matmul(Node node) except -1:
     if len(a.shape) == 2 and len(b.shape) == 2:
         if a.requires_grad:
             clean = grad_is_clean(a)
-            ensure_grad(a)
+            prepare_overwrite(a) if clean else ensure_grad(a)
             add_product(a, G, B.T, clean)
         if b.requires_grad:
             clean = grad_is_clean(b)
-            ensure_grad(b)
+            prepare_overwrite(b) if clean else ensure_grad(b)
             add_product(b, A.T, G, clean)
         return 0
     # General case: promote 1-D operands to matrices, as matmul does, then reduce the
@@ -1111,6 +1134,8 @@ cdef int run_backward(Node root) except -1:
             for i in range(order.size - 1, -1, -1):
                 node = <Node>order.items[i]
                 if node.op != OP_LEAF and node.requires_grad:
+                    if type(node) is MLArray:
+                        materialize(<MLArray>node)      # its rule reads its gradient
                     OP_RULES[node.op](node)
     finally:
         PyMem_Free(order.items)
@@ -1187,6 +1212,8 @@ cdef class Value(Node):
 
     @property
     def grad(self):
+        if self.op == OP_ELEMENT:
+            materialize(<MLArray>self.parent_a)
         return grad_of(self) if self.grad_ptr != NULL else 0.0
 
     @grad.setter
@@ -1792,6 +1819,9 @@ cdef class MLArray(Node):
         """The gradient as a new MLArray of this array's shape."""
         cdef MLArray out = new_array(self.shape, self.single)
         cdef size_t nbytes = self.numel * itemsize(self.single)
+        materialize(self)
+        if self.op == OP_ELEMENT:
+            materialize(<MLArray>self.parent_a)
         if self.grad_ptr == NULL:
             memset(out.value_ptr, 0, nbytes)
         elif self.numel:
