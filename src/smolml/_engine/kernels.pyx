@@ -305,6 +305,24 @@ cdef inline void row_forward(int op, const real* a, Py_ssize_t sa, const real* b
             out[i] = <real>binary_value(op, a[i * sa], b[i * sb])
 
 
+cdef inline void add_row(real* g, Py_ssize_t stride, const real* gout, Py_ssize_t n,
+                         real sign) noexcept nogil:
+    """g[i·stride] += sign·gout[i]: unit stride and broadcast (stride 0, a sum) get loops
+    the compiler vectorizes."""
+    cdef Py_ssize_t i
+    cdef double total = 0.0
+    if stride == 1:
+        for i in range(n):
+            g[i] += sign * gout[i]
+    elif stride == 0:
+        for i in range(n):
+            total += gout[i]
+        g[0] = <real>(g[0] + sign * total)
+    else:
+        for i in range(n):
+            g[i * stride] += sign * gout[i]
+
+
 cdef inline void row_backward(int op, const real* a, Py_ssize_t sa, const real* b,
                               Py_ssize_t sb, const real* out, const real* gout,
                               real* ga, real* gb, Py_ssize_t n) noexcept nogil:
@@ -313,15 +331,9 @@ cdef inline void row_backward(int op, const real* a, Py_ssize_t sa, const real* 
     cdef bint want_a = ga != NULL, want_b = gb != NULL
     if op == EW_ADD or op == EW_SUB:
         if want_a:
-            for i in range(n):
-                ga[i * sa] += gout[i]
+            add_row(ga, sa, gout, n, 1.0)
         if want_b:
-            if op == EW_ADD:
-                for i in range(n):
-                    gb[i * sb] += gout[i]
-            else:
-                for i in range(n):
-                    gb[i * sb] -= gout[i]
+            add_row(gb, sb, gout, n, 1.0 if op == EW_ADD else -1.0)
     elif op == EW_MUL:
         if want_a:
             for i in range(n):
