@@ -34,11 +34,16 @@ def _is_memory(bench):
     return "peak_rss" in (bench.get("extra_info") or {})
 
 
+def _is_interleaved(bench):
+    """An interleaved comparison (test_mlp_step_interleaved): its figures are in extra_info."""
+    return "interleaved" in (bench.get("extra_info") or {})
+
+
 def times_by_group(results, stat):
     """{group: {implementation: seconds}}, groups in the order they ran (timings only)."""
     groups = {}
     for bench in results["benchmarks"]:
-        if not _is_memory(bench):
+        if not _is_memory(bench) and not _is_interleaved(bench):
             groups.setdefault(bench["group"], {})[_impl(bench)] = bench["stats"][stat]
     return groups
 
@@ -135,6 +140,32 @@ def mlp_goal_table(groups):
     return "\n".join(lines) if len(lines) > 2 else None
 
 
+def interleaved_table(results):
+    """The interleaved MLP steps: each implementation's fastest step when all of them ran
+    in turn, and the engine's time divided by each peer's, next to the goal."""
+    header = ["MLP step, implementations in turn", "dtype", "engine", "PyTorch", "NumPy",
+              f"engine ÷ PyTorch (goal < {GOAL_VS_TORCH:g})",
+              f"engine ÷ NumPy (goal ≤ {GOAL_VS_NUMPY:g})"]
+    lines = ["| " + " | ".join(header) + " |", "|---|---" + "|---:" * (len(header) - 2) + "|"]
+    for bench in results["benchmarks"]:
+        if not _is_interleaved(bench):
+            continue
+        best = bench["extra_info"]["interleaved"]
+        workload, _, dtype = bench["group"].split(MLP_PREFIX, 1)[1].rpartition(", ")
+        engine = best.get("engine")
+        cells = [workload, dtype] + [format_time(best[name]) if name in best else "—"
+                                     for name in ("engine", "torch", "numpy")]
+        for name, goal, met in (("torch", GOAL_VS_TORCH, lambda r, g: r < g),
+                                ("numpy", GOAL_VS_NUMPY, lambda r, g: r <= g)):
+            if engine and name in best:
+                ratio = engine / best[name]
+                cells.append(f"{format_ratio(ratio)} {'✓' if met(ratio, goal) else '✗'}")
+            else:
+                cells.append("—")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) if len(lines) > 2 else None
+
+
 def memory_table(by_dtype, title):
     """Peak RSS per dtype and implementation, each in its own fresh process: the peak, the
     RSS once imports and setup were done, and the growth over the steps. None when the
@@ -213,6 +244,14 @@ def main(argv=None):
         print("\"engine ÷ X\" is the engine's step time divided by X's, measured in the same "
               "run: below 1 the engine is faster. NumPy is the hand-written step, no autograd "
               "(benchmarks/mlp_peers.py).")
+    interleaved = interleaved_table(results)
+    if interleaved:
+        print()
+        print(interleaved)
+        print()
+        print("Here the implementations took turns, one step each, for a few seconds per "
+              "row (test_mlp_step_interleaved), so a busy spell on the machine slows all of "
+              "them alike; each time is that implementation's fastest step.")
     memory = memory_table(*memory_by_dtype(results))
     if memory:
         print()

@@ -3,6 +3,8 @@
 
 `pytest benchmarks/ --benchmark-only --benchmark-group-by=group`
 """
+import time
+
 import pytest
 
 import smolml
@@ -118,6 +120,60 @@ def test_mlp_step_medium(benchmark, impl, dtype):
 @implementations("engine", "pure", "torch", "numpy", too_slow=("pure",))
 def test_mlp_step_large(benchmark, impl, dtype):
     _mlp_step(benchmark, impl, dtype, "large")
+
+
+# ---------------------------------------------------------------- interleaved ratios
+
+INTERLEAVED_SECONDS = {"small": 3.0, "medium": 6.0, "large": 12.0}
+
+
+def _interleaved_models(size, dtype):
+    """{implementation: a step function} for every implementation installed that runs
+    the MLP step of `size` in `dtype` (smolml's engine, PyTorch, NumPy)."""
+    sizes, batch_size = MLP_SIZES[size]
+    n_in, n_out = sizes[0], sizes[-1]
+    steps = {}
+    if smolml._backend.engine_available() and not w.smolml_dtype_unavailable(dtype):
+        with smolml.use_backend("engine"):
+            model, (X, Y) = w.ArrayMLP(sizes, dtype=dtype), w.array_batch(n_in, n_out, batch_size, dtype)
+        steps["engine"] = lambda: model.step(X, Y)                    # noqa: E731
+    try:
+        torch_model = w.TorchMLP(sizes, dtype=dtype)
+        Xt, Yt = w.torch_batch(n_in, n_out, batch_size, dtype)
+        steps["torch"] = lambda: torch_model.step(Xt, Yt)             # noqa: E731
+    except ImportError:
+        pass
+    numpy_model = w.NumpyMLP(sizes, dtype=dtype)
+    Xn, Yn = w.numpy_batch(n_in, n_out, batch_size, dtype)
+    steps["numpy"] = lambda: numpy_model.step(Xn, Yn)                 # noqa: E731
+    return steps
+
+
+@pytest.mark.parametrize("dtype", w.DTYPES)
+@pytest.mark.parametrize("size", list(MLP_SIZES))
+def test_mlp_step_interleaved(benchmark, size, dtype):
+    """The MLP step of every implementation in turn, one step each per cycle, for
+    INTERLEAVED_SECONDS: a busy spell on a shared machine then slows all of them, not
+    one, so the ratios hold better than across separate benchmarks. Each one's fastest
+    step goes into extra_info for report.py. Never asserted on: it is a measurement."""
+    benchmark.group = f"interleaved {mlp_group(size, dtype)}"
+    steps = _interleaved_models(size, dtype)
+    if "engine" not in steps:
+        pytest.skip("the engine (or its float32) is not available")
+    best = {name: float("inf") for name in steps}
+
+    def cycles():
+        for step in steps.values():               # warm-up
+            step()
+        deadline = time.perf_counter() + INTERLEAVED_SECONDS[size]
+        while time.perf_counter() < deadline:
+            for name, step in steps.items():
+                start = time.perf_counter()
+                step()
+                best[name] = min(best[name], time.perf_counter() - start)
+
+    benchmark.pedantic(cycles, rounds=1, iterations=1)
+    benchmark.extra_info["interleaved"] = best
 
 
 # ---------------------------------------------------------------- peak memory
