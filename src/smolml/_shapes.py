@@ -22,6 +22,8 @@ def is_number(x):
 def describe(x):
     """Short text naming a value and its type, for error messages."""
     text = repr(x)
+    if " at 0x" in text:                # a default repr: its address says nothing
+        text = f"<{type(x).__name__} object>"
     if len(text) > 40:
         text = text[:37] + "..."
     return f"{text} ({type(x).__name__})"
