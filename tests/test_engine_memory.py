@@ -160,7 +160,7 @@ def test_a_python_subclass_of_value_still_works():
         label = "w"
 
     w = Named(3.0)
-    y = w * 3.0 + 1.0
+    y = w * 3.0 + w * w                          # with numbers and with itself
     y.backward()
-    assert (w.label, y.data, w.grad) == ("w", 10.0, 3.0)
+    assert (w.label, y.data, w.grad) == ("w", 18.0, 9.0)   # d/dw (3w + w²) = 3 + 2w
     del w, y

@@ -457,6 +457,10 @@ cdef object value_binary(int op, Value self, object other, bint reflected):
             out = new_value(binary_value(op, x, c))
             record_constant(out, op, self, c, 2)
         return out
+    if isinstance(other, Value):        # a subclass of Value
+        if reflected:
+            return binary_op(op, <Value>other, self, True)
+        return binary_op(op, self, <Value>other, True)
     if not isinstance(other, MLArray):
         reject_other_backend(other)
     return NotImplemented
