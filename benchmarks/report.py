@@ -114,6 +114,16 @@ def table(groups):
     return "\n".join(lines)
 
 
+def goal_cell(engine, peer, goal, strict):
+    """The engine's time divided by a peer's, marked ✓ if it meets the goal (below it when
+    `strict`, else at most it); — when either time is missing."""
+    if not engine or not peer:
+        return "—"
+    ratio = engine / peer
+    met = ratio < goal if strict else ratio <= goal
+    return f"{format_ratio(ratio)} {'✓' if met else '✗'}"
+
+
 def mlp_goal_table(groups):
     """The MLArray MLP step groups ("MLArray MLP step: <workload>, <dtype>"), one row per
     workload and dtype: engine, PyTorch and NumPy times, and the engine's time divided by
@@ -129,13 +139,8 @@ def mlp_goal_table(groups):
         engine = times.get("engine")
         cells = [workload, dtype] + [format_time(times[name]) if name in times else "—"
                                      for name in ("engine", "torch", "numpy")]
-        for name, goal, met in (("torch", GOAL_VS_TORCH, lambda r, g: r < g),
-                                ("numpy", GOAL_VS_NUMPY, lambda r, g: r <= g)):
-            if engine and name in times:
-                ratio = engine / times[name]
-                cells.append(f"{format_ratio(ratio)} {'✓' if met(ratio, goal) else '✗'}")
-            else:
-                cells.append("—")
+        cells += [goal_cell(engine, times.get("torch"), GOAL_VS_TORCH, strict=True),
+                  goal_cell(engine, times.get("numpy"), GOAL_VS_NUMPY, strict=False)]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) if len(lines) > 2 else None
 
@@ -154,11 +159,7 @@ def interleaved_table(results):
         engine = best.get("engine")
         cells = [workload, dtype] + [format_time(best[name]) if name in best else "—"
                                      for name in ("engine", "numpy")]
-        if engine and "numpy" in best:
-            ratio = engine / best["numpy"]
-            cells.append(f"{format_ratio(ratio)} {'✓' if ratio <= GOAL_VS_NUMPY else '✗'}")
-        else:
-            cells.append("—")
+        cells.append(goal_cell(engine, best.get("numpy"), GOAL_VS_NUMPY, strict=False))
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) if len(lines) > 2 else None
 

@@ -159,7 +159,8 @@ cdef extern from *:
 
     /* y = k ln2 + r: writes 2^k to *scale, returns r. Adding 1.5*2^52 (1.5*2^23)
        rounds y/ln2 to the integer k, which then sits in the low significand bits;
-       ln2 is split in two so that k*LN2_HI is exact. */
+       ln2 is split in a high part with trailing zero bits, so that k times it is
+       exact, and a low part. */
     static inline double smolml_reduce(double y, double *scale) {
         const double rounder = 6755399441055744.0;
         double shifted = y * 1.4426950408889634074 + rounder, k = shifted - rounder;
