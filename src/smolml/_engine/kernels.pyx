@@ -120,12 +120,15 @@ cdef double unary_partial(int op, double a, double out, double lo, double hi) no
 # e^y = 2^k·e^r with |r| <= ln2/2, e^r − 1 by its Taylor polynomial, and 2^k built in
 # the exponent bits. No branch, so the C compiler turns them into SIMD loops; float32
 # arrays compute in float (half the polynomial, twice the lanes). They are within 4 ulp
-# (float64) and 2 ulp (float32) of libm; a second, cheap pass redoes the arguments
-# outside their range (and nan) with libm.
+# (float64) and 2 ulp (float32) of libm. Arguments outside the polynomial's range (and
+# nan) are redone after: by libm for exp, in a second pass that only runs if the first
+# saw any; as ±1 for tanh, a conditional store that vector instruction sets with masked
+# stores (AVX2, AVX-512) also run as SIMD code.
 #
 # They are written in C because of one thing Cython cannot say: on x86-64 Linux with
-# GCC each loop is also compiled for AVX2 (`target_clones`) and the loader picks the
-# version the CPU supports, so one portable wheel still gets the wider vectors.
+# GCC each function is also compiled for AVX-512 and for AVX2 (`target_clones`) and the
+# loader picks the widest version the CPU supports, so one portable wheel still gets
+# the wider vectors.
 
 cdef extern from *:
     """
@@ -134,10 +137,18 @@ cdef extern from *:
     #include <string.h>
     #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) \
         && defined(__linux__) && defined(__GLIBC__)
-    #define SMOLML_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
+    #define SMOLML_SIMD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
     #else
     #define SMOLML_SIMD_CLONES
     #endif
+
+    /* e^x is a normal number for x in (LO, HI); tanh is 1 to the last bit past SAT. */
+    #define SMOLML_EXP_LO -708.0
+    #define SMOLML_EXP_HI 709.0
+    #define SMOLML_TANH_SAT 20.0
+    #define SMOLML_EXP_LO_F -87.0f
+    #define SMOLML_EXP_HI_F 88.0f
+    #define SMOLML_TANH_SAT_F 10.0f
 
     /* e^r - 1 for |r| <= ln2/2: Taylor to r^13 (double), r^8 (float). */
     static inline double smolml_expm1_reduced(double r) {
@@ -182,74 +193,83 @@ cdef extern from *:
         return (y - k * 0.693145751953125f) - k * 1.428606765330187045e-06f;
     }
 
-    /* tanh x = e / (e + 2) with e = e^(2|x|) - 1, which loses nothing near 0. */
-    SMOLML_SIMD_CLONES static void smolml_exp_loop(const double *a, double *out, Py_ssize_t n) {
+    /* out = e^a. Outside (LO, HI) the result overflows, is subnormal or nan: there the
+       polynomial's number is replaced by libm's, in a second pass that runs only if the
+       first (which counts such arguments without a branch) found any. */
+    SMOLML_SIMD_CLONES static int smolml_exp_poly(const double *a, double *out,
+                                                  Py_ssize_t n) {
+        int outside = 0;
         for (Py_ssize_t i = 0; i < n; i++) {
             double scale, r = smolml_reduce(a[i], &scale);
             out[i] = scale + scale * smolml_expm1_reduced(r);
+            outside |= (a[i] > SMOLML_EXP_LO) + (a[i] < SMOLML_EXP_HI) != 2;
         }
+        return outside;
     }
-    SMOLML_SIMD_CLONES static void smolml_exp_loop_f(const float *a, float *out, Py_ssize_t n) {
+    SMOLML_SIMD_CLONES static int smolml_exp_poly_f(const float *a, float *out,
+                                                    Py_ssize_t n) {
+        int outside = 0;
         for (Py_ssize_t i = 0; i < n; i++) {
             float scale, r = smolml_reduce_f(a[i], &scale);
             out[i] = scale + scale * smolml_expm1_reduced_f(r);
+            outside |= (a[i] > SMOLML_EXP_LO_F) + (a[i] < SMOLML_EXP_HI_F) != 2;
         }
+        return outside;
     }
-    SMOLML_SIMD_CLONES static void smolml_tanh_loop(const double *a, double *out, Py_ssize_t n) {
+    static void smolml_exp(const double *a, double *out, Py_ssize_t n) {
+        if (smolml_exp_poly(a, out, n))
+            for (Py_ssize_t i = 0; i < n; i++)
+                if (!(a[i] > SMOLML_EXP_LO && a[i] < SMOLML_EXP_HI))
+                    out[i] = exp(a[i]);
+    }
+    static void smolml_exp_f(const float *a, float *out, Py_ssize_t n) {
+        if (smolml_exp_poly_f(a, out, n))
+            for (Py_ssize_t i = 0; i < n; i++)
+                if (!(a[i] > SMOLML_EXP_LO_F && a[i] < SMOLML_EXP_HI_F))
+                    out[i] = (float)exp(a[i]);
+    }
+
+    /* out = tanh a = e / (e + 2) with e = e^(2|a|) - 1, which loses nothing near 0.
+       Past SAT it is ±1 (also for ±inf); nan stays nan. */
+    SMOLML_SIMD_CLONES static void smolml_tanh(const double *a, double *out, Py_ssize_t n) {
         for (Py_ssize_t i = 0; i < n; i++) {
             double scale, r = smolml_reduce(2.0 * fabs(a[i]), &scale);
             double e = scale * smolml_expm1_reduced(r) + (scale - 1.0);
             out[i] = copysign(e / (e + 2.0), a[i]);
         }
+        for (Py_ssize_t i = 0; i < n; i++)
+            if (!(fabs(a[i]) <= SMOLML_TANH_SAT))
+                out[i] = a[i] == a[i] ? copysign(1.0, a[i]) : a[i];
     }
-    SMOLML_SIMD_CLONES static void smolml_tanh_loop_f(const float *a, float *out, Py_ssize_t n) {
+    SMOLML_SIMD_CLONES static void smolml_tanh_f(const float *a, float *out, Py_ssize_t n) {
         for (Py_ssize_t i = 0; i < n; i++) {
             float scale, r = smolml_reduce_f(2.0f * fabsf(a[i]), &scale);
             float e = scale * smolml_expm1_reduced_f(r) + (scale - 1.0f);
             out[i] = copysignf(e / (e + 2.0f), a[i]);
         }
+        for (Py_ssize_t i = 0; i < n; i++)
+            if (!(fabsf(a[i]) <= SMOLML_TANH_SAT_F))
+                out[i] = a[i] == a[i] ? copysignf(1.0f, a[i]) : a[i];
     }
     """
-    # Over the whole of a: exact for arguments in range; the rest is fixed up after.
-    void smolml_exp_loop(const double* a, double* out, Py_ssize_t n) noexcept nogil
-    void smolml_exp_loop_f(const float* a, float* out, Py_ssize_t n) noexcept nogil
-    void smolml_tanh_loop(const double* a, double* out, Py_ssize_t n) noexcept nogil
-    void smolml_tanh_loop_f(const float* a, float* out, Py_ssize_t n) noexcept nogil
-
-DEF EXP_LO = -708.0                         # e^x is a normal double on [EXP_LO, EXP_HI]
-DEF EXP_HI = 709.0
-DEF TANH_SATURATION = 20.0                  # tanh(20) is 1 to the last bit
-DEF EXP_LO_F = -87.0                        # e^x is a normal float on [EXP_LO_F, EXP_HI_F]
-DEF EXP_HI_F = 88.0
-DEF TANH_SATURATION_F = 10.0                # tanh(10) is 1.0 in float32
+    void smolml_exp(const double* a, double* out, Py_ssize_t n) noexcept nogil
+    void smolml_exp_f(const float* a, float* out, Py_ssize_t n) noexcept nogil
+    void smolml_tanh(const double* a, double* out, Py_ssize_t n) noexcept nogil
+    void smolml_tanh_f(const float* a, float* out, Py_ssize_t n) noexcept nogil
 
 
-cdef void exp_of(const real* a, real* out, Py_ssize_t n) noexcept nogil:
-    cdef Py_ssize_t i
+cdef inline void exp_of(const real* a, real* out, Py_ssize_t n) noexcept nogil:
     if real is float:
-        smolml_exp_loop_f(a, out, n)
-        for i in range(n):
-            if not (a[i] > EXP_LO_F and a[i] < EXP_HI_F):   # overflow, subnormals, nan
-                out[i] = <float>exp(a[i])
+        smolml_exp_f(a, out, n)
     else:
-        smolml_exp_loop(a, out, n)
-        for i in range(n):
-            if not (a[i] > EXP_LO and a[i] < EXP_HI):
-                out[i] = exp(a[i])
+        smolml_exp(a, out, n)
 
 
-cdef void tanh_of(const real* a, real* out, Py_ssize_t n) noexcept nogil:
-    cdef Py_ssize_t i
+cdef inline void tanh_of(const real* a, real* out, Py_ssize_t n) noexcept nogil:
     if real is float:
-        smolml_tanh_loop_f(a, out, n)
-        for i in range(n):
-            if not (fabsf(a[i]) <= TANH_SATURATION_F):      # ±1.0 in float32, or nan
-                out[i] = copysignf(1.0, a[i]) if a[i] == a[i] else a[i]
+        smolml_tanh_f(a, out, n)
     else:
-        smolml_tanh_loop(a, out, n)
-        for i in range(n):
-            if not (fabs(a[i]) <= TANH_SATURATION):          # ±1 to the last bit, or nan
-                out[i] = copysign(1.0, a[i]) if a[i] == a[i] else a[i]
+        smolml_tanh(a, out, n)
 
 
 # ---------------------------------------------------------------- binary, broadcasting
