@@ -200,7 +200,9 @@ class ArrayMLP:
         loss.backward()
         with smolml.no_grad():
             for p in self.params:
-                p -= lr * p.grad()          # in place, as PyTorch's step
+                step = p.grad()             # a fresh array: scaled in place (SGD's way),
+                step *= lr                  # so one temporary, as PyTorch's lr * p.grad
+                p -= step                   # in place, as PyTorch's step
         for p in self.params:
             p.restart()
         return float(loss)

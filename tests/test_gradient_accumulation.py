@@ -115,3 +115,42 @@ def test_an_interior_node_that_gets_nothing_reads_zero(backend):
     (X @ W).sum().backward()                 # a new graph: hidden is not in it
     np.testing.assert_array_equal(hidden.grad().numpy(), np.ones((3, 3)))
     assert np.array_equal(unused.grad().numpy(), np.zeros((3, 3)))
+
+
+# ---- an elementwise rule writes straight into a gradient that is still all zeros
+
+UNARY_DERIVATIVES = {
+    "tanh": lambda x: 1.0 - np.tanh(x) ** 2,
+    "relu": lambda x: (x > 0).astype(float),
+    "sigmoid": lambda x: np.exp(-x) / (1.0 + np.exp(-x)) ** 2,
+    "exp": np.exp,
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNARY_DERIVATIVES))
+@pytest.mark.parametrize("unary_first", [True, False])
+def test_an_activation_and_another_path_add_up(backend, name, unary_first):
+    # W feeds an activation and a product; whichever rule runs first, the sum is right,
+    # in a first backward (fresh gradient), a second one (accumulating) and after restart
+    W = MLArray(W_NUMBERS)
+    activation = lambda: getattr(W, name)().sum()           # noqa: E731
+    product = lambda: (W * 3.0).sum()                        # noqa: E731
+    once = UNARY_DERIVATIVES[name](W_NUMBERS) + 3.0
+    for calls, restart in ((1, False), (2, False), (1, True)):
+        if restart:
+            W.restart()
+        parts = [activation(), product()] if unary_first else [product(), activation()]
+        (parts[0] + parts[1]).backward()
+        np.testing.assert_allclose(W.grad().numpy(), calls * once, rtol=1e-12)
+
+
+def test_an_interior_activation_input_is_overwritten_each_call(backend):
+    # (x @ W)'s gradient is recycled between calls: the tanh rule must not add the old one
+    X = MLArray(X_NUMBERS, requires_grad=False)
+    W = MLArray(W_NUMBERS)
+    pre = X @ W
+    loss = (pre.tanh() * 2.0).sum()
+    for _ in range(2):
+        loss.backward()
+        t = np.tanh(X_NUMBERS @ W_NUMBERS)
+        np.testing.assert_allclose(pre.grad().numpy(), 2.0 * (1.0 - t * t), rtol=1e-12)

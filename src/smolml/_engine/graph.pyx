@@ -254,10 +254,15 @@ cdef inline void materialize(MLArray node) noexcept:
 
 
 cdef int prepare_overwrite(MLArray node) except -1:
-    """Ready node's all-zero gradient to be overwritten whole (by a matmul rule): no
-    clearing needed, and no longer clean afterwards."""
+    """Ready node's all-zero gradient to be overwritten whole (by a matmul or an
+    elementwise rule): no clearing needed (a new buffer is not even zeroed), and no
+    longer clean afterwards."""
     if node.grad_ptr == NULL:
-        ensure_grad(node)
+        if node.value_array is None:
+            ensure_grad(node)           # a 0-d array's inline gradient
+        else:
+            node.grad_array = new_buffer(node.shape, False, node.single)
+            node.grad_ptr = cnp.PyArray_DATA(node.grad_array)
     node.grad_stale = False
     node.grad_clean = False
     return 0
@@ -814,24 +819,28 @@ cdef int backward_elementwise_unary(Node node) except -1:
     cdef Node a = node.parent_a
     cdef MLArray out
     cdef Py_ssize_t n
-    cdef bint single
+    cdef bint single, overwrite
     if not a.requires_grad:
         return 0
-    ensure_grad(a)
     if type(node) is Value:
+        ensure_grad(a)
         add_grad(a, grad_of(node) * unary_partial(node.op, value_of(a), value_of(node),
                                                   -INFINITY, INFINITY))
         return 0
     out = <MLArray>node
+    # into a gradient that is still all zeros (an activation's input, usually) the
+    # products are written, not added: no clearing and no reading of the buffer
+    overwrite = type(a) is MLArray and grad_is_clean(<MLArray>a)
+    prepare_overwrite(<MLArray>a) if overwrite else ensure_grad(a)
     n = out.numel
     single = out.single
     if n > NOGIL_MIN:
         with nogil:
             unary_backward(out.op, single, a.value_ptr, out.value_ptr, out.grad_ptr,
-                           a.grad_ptr, n, out.c0, out.c1)
+                           a.grad_ptr, n, out.c0, out.c1, overwrite)
     else:
         unary_backward(out.op, single, a.value_ptr, out.value_ptr, out.grad_ptr,
-                       a.grad_ptr, n, out.c0, out.c1)
+                       a.grad_ptr, n, out.c0, out.c1, overwrite)
     return 0
 
 

@@ -467,18 +467,36 @@ cdef void unary_forward_of(int op, const real* a, real* out, Py_ssize_t n,
 
 
 cdef void unary_backward_of(int op, const real* a, const real* out, const real* gout,
-                            real* ga, Py_ssize_t n, double lo, double hi) noexcept nogil:
+                            real* ga, Py_ssize_t n, double lo, double hi,
+                            bint overwrite) noexcept nogil:
+    """ga += gout · f', or ga = gout · f' into a target that held zeros (overwrite): the
+    same numbers, 0 + x being x up to the sign of a zero, without reading ga."""
     cdef Py_ssize_t i
     if op == EW_RELU:
         # multiply even by 0, as every rule does: an inf or nan gradient stays nan
-        for i in range(n):
-            ga[i] += gout[i] * (1.0 if a[i] > 0.0 else 0.0)
+        if overwrite:
+            for i in range(n):
+                ga[i] = gout[i] * (1.0 if a[i] > 0.0 else 0.0)
+        else:
+            for i in range(n):
+                ga[i] += gout[i] * (1.0 if a[i] > 0.0 else 0.0)
     elif op == EW_TANH:
-        for i in range(n):
-            ga[i] += gout[i] * (1.0 - out[i] * out[i])
+        if overwrite:
+            for i in range(n):
+                ga[i] = gout[i] * (1.0 - out[i] * out[i])
+        else:
+            for i in range(n):
+                ga[i] += gout[i] * (1.0 - out[i] * out[i])
     elif op == EW_SIGMOID:
+        if overwrite:
+            for i in range(n):
+                ga[i] = gout[i] * out[i] * (1.0 - out[i])
+        else:
+            for i in range(n):
+                ga[i] += gout[i] * out[i] * (1.0 - out[i])
+    elif overwrite:
         for i in range(n):
-            ga[i] += gout[i] * out[i] * (1.0 - out[i])
+            ga[i] = <real>(gout[i] * unary_partial(op, a[i], out[i], lo, hi))
     else:
         for i in range(n):
             ga[i] = <real>(ga[i] + gout[i] * unary_partial(op, a[i], out[i], lo, hi))
@@ -494,13 +512,13 @@ cdef void unary_forward(int op, bint single, const void* a, void* out, Py_ssize_
 
 cdef void unary_backward(int op, bint single, const void* a, const void* out,
                          const void* gout, void* ga, Py_ssize_t n,
-                         double lo, double hi) noexcept nogil:
+                         double lo, double hi, bint overwrite) noexcept nogil:
     if single:
         unary_backward_of(op, <const float*>a, <const float*>out, <const float*>gout,
-                          <float*>ga, n, lo, hi)
+                          <float*>ga, n, lo, hi, overwrite)
     else:
         unary_backward_of(op, <const double*>a, <const double*>out, <const double*>gout,
-                          <double*>ga, n, lo, hi)
+                          <double*>ga, n, lo, hi, overwrite)
 
 
 # ---------------------------------------------------------------- reductions

@@ -5,7 +5,6 @@ import signal
 import threading
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from smolml import _dtype
 from smolml._grad import no_grad
@@ -97,8 +96,8 @@ class NeuralNetwork:
 
         history, val_history = [], []
         self.history = {"loss": history, "val_loss": val_history}
-        progress = tqdm(total=epochs * batches.steps_per_epoch, unit="step", disable=not verbose,
-                        dynamic_ncols=True)
+        progress = _progress_bar()(total=epochs * batches.steps_per_epoch, unit="step",
+                                   disable=not verbose, dynamic_ncols=True)
         with _StopAfterStep(verbose) as ctrl_c, progress as bar:
             for epoch in range(epochs):
                 bar.set_description(f"epoch {epoch + 1}/{epochs}", refresh=False)
@@ -354,6 +353,14 @@ class _Stored(WeightInitializer):
         return MLArray(self.array, dtype=dtype or self.array.dtype)
 
 
+def _progress_bar():
+    """tqdm's class for this environment (a widget in a notebook, text elsewhere),
+    imported on first use: tqdm.auto pulls in asyncio, which `import smolml` need not pay
+    for (time and several MB) when nothing trains."""
+    from tqdm.auto import tqdm
+    return tqdm
+
+
 class _StopAfterStep:
     """While training, the first Ctrl-C only asks to stop once the current step is
     done (so no layer is left half updated); a second one interrupts at once.
@@ -378,7 +385,7 @@ class _StopAfterStep:
             raise KeyboardInterrupt
         self.requested = True
         if self.verbose:
-            tqdm.write("Stopping after this step (press Ctrl-C again to stop now).")
+            _progress_bar().write("Stopping after this step (press Ctrl-C again to stop now).")
 
     def __exit__(self, *exc):
         if self._previous is not None:
