@@ -235,9 +235,11 @@ cdef inline bint grad_is_clean(MLArray node) noexcept:
 
 cdef int zero_grad(Node node) except -1:
     """Make the gradient zero. An array's buffer is only marked (stale): it is cleared
-    when someone first reads or adds to it, and never if a rule overwrites it whole."""
+    when someone first reads or adds to it, and never if a rule overwrites it whole. An
+    array with no buffer yet already reads as zeros: it stays so, clean, until a rule
+    writes (the interior nodes of a new graph, in the sort before backward)."""
     if node.grad_ptr == NULL:
-        return ensure_grad(node)
+        return 0 if type(node) is MLArray else ensure_grad(node)
     if type(node) is MLArray and (<MLArray>node).grad_array is not None:
         (<MLArray>node).grad_clean = True
         (<MLArray>node).grad_stale = True
@@ -1148,7 +1150,11 @@ cdef int run_backward(Node root) except -1:
                 node = <Node>order.items[i]
                 if node.op != OP_LEAF and node.requires_grad:
                     if type(node) is MLArray:
-                        materialize(<MLArray>node)      # its rule reads its gradient
+                        # its rule reads its gradient: zeros if no rule wrote one
+                        if node.grad_ptr == NULL:
+                            ensure_grad(node)
+                        else:
+                            materialize(<MLArray>node)
                     OP_RULES[node.op](node)
     finally:
         PyMem_Free(order.items)
