@@ -148,7 +148,8 @@ def mlp_goal_table(groups):
 def interleaved_table(results):
     """The interleaved MLP steps: each implementation's fastest step when all of them ran
     in turn, and the engine's time divided by each peer's, next to the goal."""
-    header = ["MLP step, engine and NumPy in turn", "dtype", "engine", "NumPy",
+    header = ["MLP step, all in turn", "dtype", "engine", "PyTorch", "NumPy",
+              f"engine ÷ PyTorch (goal < {GOAL_VS_TORCH:g})",
               f"engine ÷ NumPy (goal ≤ {GOAL_VS_NUMPY:g})"]
     lines = ["| " + " | ".join(header) + " |", "|---|---" + "|---:" * (len(header) - 2) + "|"]
     for bench in results["benchmarks"]:
@@ -158,8 +159,9 @@ def interleaved_table(results):
         workload, _, dtype = bench["group"].split(MLP_PREFIX, 1)[1].rpartition(", ")
         engine = best.get("engine")
         cells = [workload, dtype] + [format_time(best[name]) if name in best else "—"
-                                     for name in ("engine", "numpy")]
-        cells.append(goal_cell(engine, best.get("numpy"), GOAL_VS_NUMPY, strict=False))
+                                     for name in ("engine", "torch", "numpy")]
+        cells += [goal_cell(engine, best.get("torch"), GOAL_VS_TORCH, strict=True),
+                  goal_cell(engine, best.get("numpy"), GOAL_VS_NUMPY, strict=False)]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) if len(lines) > 2 else None
 
@@ -247,10 +249,11 @@ def main(argv=None):
         print()
         print(interleaved)
         print()
-        print("Here the engine and the NumPy step took turns, one step each, for a few "
-              "seconds per row (test_mlp_step_interleaved), so a busy spell on the machine "
-              "slows both alike; each time is the fastest step. PyTorch is not interleaved: "
-              "its thread pool and NumPy's BLAS threads would fight over the two cores.")
+        print("Here the implementations took turns, in blocks of a fraction of a second "
+              "each, for several seconds per row (test_mlp_step_interleaved), so a busy "
+              "spell on the machine slows all of them alike; each time is the fastest step "
+              "inside a block (the first steps after a switch wait for the other library's "
+              "threads to stop spinning).")
     memory = memory_table(*memory_by_dtype(results))
     if memory:
         print()
