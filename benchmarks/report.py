@@ -18,6 +18,9 @@ COLUMNS = {"engine": "engine", "pure": "pure", "micrograd": "micrograd", "torch"
            "numpy": "NumPy"}
 MLP_PREFIX = "MLArray MLP step: "
 GOAL_VS_TORCH, GOAL_VS_NUMPY, GOAL_RSS_VS_NUMPY = 1.0, 1.3, 1.5
+MICROGRAD_GROUP = "micrograd MLP step: 2-16-16-1, 100 moons points"
+MILLION_CHAIN_GROUP = "scalar chain: 1,000,000 links (2,000,000 ops), then backward"
+GOAL_VS_MICROGRAD, GOAL_MILLION_CHAIN_SECONDS = 100.0, 1.0
 
 
 def load(path):
@@ -145,6 +148,24 @@ def mlp_goal_table(groups):
     return "\n".join(lines) if len(lines) > 2 else None
 
 
+def scalar_goal_table(groups):
+    """The scalar-graph goals: the micrograd step's speed-up over micrograd and the
+    1,000,000-link chain's time, each next to its goal. None when neither ran."""
+    lines = ["| scalar graphs | engine | goal | met |", "|---|---:|---|---|"]
+    step = groups.get(MICROGRAD_GROUP, {})
+    if step.get("engine") and step.get("micrograd"):
+        speedup = step["micrograd"] / step["engine"]
+        lines.append(f"| {MICROGRAD_GROUP}: times faster than micrograd | "
+                     f"{format_speedup(step['micrograd'], step['engine'])} | "
+                     f"≥ {GOAL_VS_MICROGRAD:g}× | {'✓' if speedup >= GOAL_VS_MICROGRAD else '✗'} |")
+    chain = groups.get(MILLION_CHAIN_GROUP, {}).get("engine")
+    if chain:
+        lines.append(f"| {MILLION_CHAIN_GROUP} | {format_time(chain)} | "
+                     f"< {GOAL_MILLION_CHAIN_SECONDS:g} s | "
+                     f"{'✓' if chain < GOAL_MILLION_CHAIN_SECONDS else '✗'} |")
+    return "\n".join(lines) if len(lines) > 2 else None
+
+
 def interleaved_table(results):
     """The interleaved MLP steps: each implementation's fastest step when all of them ran
     in turn, and the engine's time divided by each peer's, next to the goal."""
@@ -244,6 +265,10 @@ def main(argv=None):
         print("\"engine ÷ X\" is the engine's step time divided by X's, measured in the same "
               "run: below 1 the engine is faster. NumPy is the hand-written step, no autograd "
               "(benchmarks/mlp_peers.py).")
+    scalar = scalar_goal_table(groups)
+    if scalar:
+        print()
+        print(scalar)
     interleaved = interleaved_table(results)
     if interleaved:
         print()

@@ -28,6 +28,17 @@ def test_scalar_chain(benchmark, impl, deep_recursion):
     assert grad == pytest.approx(w.CHAIN_SCALE ** length)
 
 
+@pytest.mark.benchmark(group="scalar chain: 1,000,000 links (2,000,000 ops), then backward")
+@implementations("engine", "pure", "micrograd", too_slow=("pure", "micrograd"))
+def test_scalar_chain_million(benchmark, impl, deep_recursion):
+    """The issue-sized chain, forward and backward together; pure and micrograd would
+    take tens of seconds a round (their 100,000-op chain above gives the ratio)."""
+    length = 1_000_000
+    value_type = smolml.Value if impl in smolml.BACKENDS else _micrograd_value()
+    grad = run(benchmark, lambda: w.scalar_chain(value_type, length), rounds=3)
+    assert grad == pytest.approx(w.CHAIN_SCALE ** length)
+
+
 @pytest.mark.benchmark(group="micrograd MLP step: 2-16-16-1, 100 moons points")
 @implementations("engine", "pure", "micrograd")
 def test_micrograd_mlp_step(benchmark, impl):
@@ -68,7 +79,8 @@ MLP_SIZES = {                # layer sizes, batch size
     "large": ([784, 1024, 1024, 10], 512),
 }
 PURE_ROUNDS = {"medium": 1}  # about 25 s a step on pure; pure skips the large step
-LARGE_ROUNDS = 8             # about 0.1 s a step: a fixed few rounds, after one warm-up
+LARGE_SECONDS = 2.0          # 30-100 ms a step: 20-60 rounds
+LARGE_WARMUP = 8             # steps run before timing (about half a second)
 
 
 def mlp_group(size, dtype):
@@ -96,7 +108,9 @@ def _mlp_step(benchmark, impl, dtype, size):
         model, (X, Y) = w.ArrayMLP(sizes, dtype=dtype), w.array_batch(n_in, n_out, batch_size, dtype)
     step = lambda: model.step(X, Y)        # noqa: E731
     if size == "large":
-        loss = benchmark.pedantic(step, rounds=LARGE_ROUNDS, iterations=1, warmup_rounds=1)
+        # a longer warm-up: the benchmark before this one may have left another library's
+        # threads spin-waiting on the cores for a while
+        loss = run_for(benchmark, step, seconds=LARGE_SECONDS, warmup_rounds=LARGE_WARMUP)
     elif impl == "pure" and size in PURE_ROUNDS:
         loss = run(benchmark, step, rounds=PURE_ROUNDS[size])
     else:
