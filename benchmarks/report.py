@@ -127,11 +127,11 @@ def goal_cell(engine, peer, goal, strict):
     return f"{format_ratio(ratio)} {'✓' if met else '✗'}"
 
 
-def mlp_goal_table(groups):
+def mlp_goal_table(groups, title="MLP step (forward, loss, backward, SGD)"):
     """The MLArray MLP step groups ("MLArray MLP step: <workload>, <dtype>"), one row per
     workload and dtype: engine, PyTorch and NumPy times, and the engine's time divided by
     each peer's, next to the goal. None when the run has no such group."""
-    header = ["MLP step (forward, loss, backward, SGD)", "dtype", "engine", "PyTorch", "NumPy",
+    header = [title, "dtype", "engine", "PyTorch", "NumPy",
               f"engine ÷ PyTorch (goal < {GOAL_VS_TORCH:g})",
               f"engine ÷ NumPy (goal ≤ {GOAL_VS_NUMPY:g})"]
     lines = ["| " + " | ".join(header) + " |", "|---|---" + "|---:" * (len(header) - 2) + "|"]
@@ -167,24 +167,11 @@ def scalar_goal_table(groups):
 
 
 def interleaved_table(results):
-    """The interleaved MLP steps: each implementation's fastest step when all of them ran
-    in turn, and the engine's time divided by each peer's, next to the goal."""
-    header = ["MLP step, all in turn", "dtype", "engine", "PyTorch", "NumPy",
-              f"engine ÷ PyTorch (goal < {GOAL_VS_TORCH:g})",
-              f"engine ÷ NumPy (goal ≤ {GOAL_VS_NUMPY:g})"]
-    lines = ["| " + " | ".join(header) + " |", "|---|---" + "|---:" * (len(header) - 2) + "|"]
-    for bench in results["benchmarks"]:
-        if not _is_interleaved(bench):
-            continue
-        best = bench["extra_info"]["interleaved"]
-        workload, _, dtype = bench["group"].split(MLP_PREFIX, 1)[1].rpartition(", ")
-        engine = best.get("engine")
-        cells = [workload, dtype] + [format_time(best[name]) if name in best else "—"
-                                     for name in ("engine", "torch", "numpy")]
-        cells += [goal_cell(engine, best.get("torch"), GOAL_VS_TORCH, strict=True),
-                  goal_cell(engine, best.get("numpy"), GOAL_VS_NUMPY, strict=False)]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines) if len(lines) > 2 else None
+    """The interleaved MLP steps as a goal table: each implementation's fastest step when
+    all of them ran in turn."""
+    groups = {bench["group"].split("interleaved ", 1)[1]: bench["extra_info"]["interleaved"]
+              for bench in results["benchmarks"] if _is_interleaved(bench)}
+    return mlp_goal_table(groups, title="MLP step, all in turn")
 
 
 def memory_table(by_dtype, title):
