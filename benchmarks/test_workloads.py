@@ -10,7 +10,7 @@ import pytest
 import smolml
 import workloads as w
 import peak_rss
-from harness import implementations, run, run_for
+from harness import _unavailable, implementations, run, run_for
 
 
 # ---------------------------------------------------------------- scalar Values
@@ -31,7 +31,7 @@ def test_scalar_chain(benchmark, impl, deep_recursion):
 @pytest.mark.benchmark(group="scalar chain: 1,000,000 links (2,000,000 ops), then backward")
 @implementations("engine", "pure", "micrograd", too_slow=("pure", "micrograd"))
 def test_scalar_chain_million(benchmark, impl, deep_recursion):
-    """The issue-sized chain, forward and backward together; pure and micrograd would
+    """The million-link chain, forward and backward together; pure and micrograd would
     take tens of seconds a round (their 100,000-op chain above gives the ratio)."""
     length = 1_000_000
     value_type = smolml.Value if impl in smolml.BACKENDS else _micrograd_value()
@@ -152,12 +152,10 @@ def _interleaved_models(size, dtype):
         with smolml.use_backend("engine"):
             model, (X, Y) = w.ArrayMLP(sizes, dtype=dtype), w.array_batch(n_in, n_out, batch_size, dtype)
         steps["engine"] = lambda: model.step(X, Y)                    # noqa: E731
-    try:
+    if not _unavailable("torch"):
         torch_model = w.TorchMLP(sizes, dtype=dtype)
         Xt, Yt = w.torch_batch(n_in, n_out, batch_size, dtype)
         steps["torch"] = lambda: torch_model.step(Xt, Yt)              # noqa: E731
-    except ImportError:
-        pass
     numpy_model = w.NumpyMLP(sizes, dtype=dtype)
     Xn, Yn = w.numpy_batch(n_in, n_out, batch_size, dtype)
     steps["numpy"] = lambda: numpy_model.step(Xn, Yn)                 # noqa: E731
