@@ -7,38 +7,6 @@
 # only to their parents, never back: graphs hold no reference cycles and are freed by
 # reference counting.
 
-cdef enum Op:
-    OP_LEAF = 0                 # made by the user, or history cut by restart()
-    OP_ADD = 1                  # codes 1..14 are the elementwise ops of kernels.pxd
-    OP_SUB = 2
-    OP_MUL = 3
-    OP_DIV = 4
-    OP_POW = 5
-    OP_NEG = 6
-    OP_EXP = 7
-    OP_LOG = 8
-    OP_SQRT = 9
-    OP_ABS = 10
-    OP_RELU = 11
-    OP_TANH = 12
-    OP_SIGMOID = 13
-    OP_CLIP = 14
-    OP_SUM = 15
-    OP_MEAN = 16
-    OP_MAX = 17
-    OP_MIN = 18
-    OP_MATMUL = 19
-    OP_TRANSPOSE = 20
-    OP_RESHAPE = 21
-    OP_INDEX = 22
-    OP_STACK = 23               # an MLArray built from Values and MLArrays
-    OP_COPY = 24                # MLArray(x) of a Value or MLArray: same numbers, new node
-    OP_ELEMENT = 25             # a Value handle onto one element of an MLArray
-    OP_ASTYPE = 26              # the same numbers in the other dtype
-    OP_LINEAR = 27              # a @ b + bias: a matmul whose sum with a bias was fused into it
-    OP_COUNT = 28
-
-
 cdef class Node:
     # Object fields first: they are what freeing a node touches.
     cdef Node parent_a          # first input, or None (leaf, or a number folded into c0)
@@ -52,7 +20,7 @@ cdef class Node:
     cdef double c0              # op constant: the folded number, clip's lower bound
     cdef unsigned long mark     # last topological sort that visited this node
     cdef Py_ssize_t next_parent # iterative DFS cursor
-    cdef int op                 # an Op code: selects the backward rule in the op table
+    cdef int op                 # an Op code (ops.pxd): selects the backward rule in the op table
     cdef int constant_side      # scalar binary op with a number operand: 1 if it is a, 2 if b
     cdef readonly bint requires_grad  # gradient wanted: a tracked leaf lies upstream
     cdef bint single            # the buffers hold float32 (a float32 MLArray or its handle)
