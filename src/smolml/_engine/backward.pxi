@@ -71,7 +71,7 @@ cdef int topological_order(Node root, NodeList* order) except -1:
     return 0
 
 
-cdef int run_backward(Node root) except -1:
+cdef int backpropagate(Node root) except -1:
     """root.grad += 1 everywhere, then the chain rule through the graph.
 
     Interior gradients are recomputed from zero on each call; leaves accumulate across
@@ -81,7 +81,7 @@ cdef int run_backward(Node root) except -1:
     cdef Py_ssize_t i
     try:
         topological_order(root, &order)
-        ensure_grad(root)
+        grad_to_add(root)
         if root.requires_grad:      # a node that tracks nothing keeps grad 0, even as the root
             seed_grad(root)
         # The rules that call NumPy (matmul, transpose, index) follow IEEE silently like
@@ -91,11 +91,7 @@ cdef int run_backward(Node root) except -1:
                 node = <Node>order.items[i]
                 if node.op != OP_LEAF and node.requires_grad:
                     if type(node) is MLArray:
-                        # its rule reads its gradient: zeros if no rule wrote one
-                        if node.grad_ptr == NULL:
-                            ensure_grad(node)
-                        else:
-                            materialize(<MLArray>node)
+                        grad_to_read(node)      # zeros if no rule wrote one
                     OP_RULES[node.op](node)
     finally:
         PyMem_Free(order.items)

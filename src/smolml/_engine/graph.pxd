@@ -7,6 +7,14 @@
 # only to their parents, never back: graphs hold no reference cycles and are freed by
 # reference counting.
 
+cdef enum GradState:
+    # What an MLArray's gradient buffer holds (grad_buffers.pxi).
+    GRAD_ABSENT = 0             # no buffer yet (grad_ptr NULL): the gradient reads as zeros
+    GRAD_ZERO                   # a buffer of zeros, nothing added since
+    GRAD_STALE                  # zeros in name only: cleared when first read or added to
+    GRAD_WRITTEN                # numbers that a rule or the user put there
+
+
 cdef class Node:
     # Object fields first: they are what freeing a node touches.
     cdef Node parent_a          # first input, or None (leaf, or a number folded into c0)
@@ -37,6 +45,4 @@ cdef class MLArray(Node):
     cdef object value_array     # ndarray owning value_ptr (N-d arrays), else None
     cdef object grad_array      # ndarray owning grad_ptr (N-d arrays), else None
     cdef double c1              # clip's upper bound
-    cdef bint grad_clean        # grad_array holds only zeros: no rule has added to it yet
-    cdef bint grad_stale        # grad_array is zeros in name only: its memory is cleared
-                                # when first read or added to (and skipped if overwritten)
+    cdef int grad_state         # a GradState: what grad_ptr holds (grad_buffers.pxi)

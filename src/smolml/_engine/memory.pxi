@@ -157,11 +157,6 @@ cdef inline double grad_of(Node node) noexcept:
     return load(node.grad_ptr, node.single)
 
 
-cdef inline void add_grad(Node node, double g) noexcept:
-    """node.grad[0] += g for a 0-d node (the sum rounded to its dtype)."""
-    store(node.grad_ptr, node.single, load(node.grad_ptr, node.single) + g)
-
-
 # ---------------------------------------------------------------- making nodes
 
 # Buffers of dead nodes, kept for the next node of the same shape: a training loop makes

@@ -320,19 +320,16 @@ cdef class MLArray(Node):
     # ---- gradients
     def backward(self):
         """Backpropagate from this array (a non-scalar one is summed first, as SmolML)."""
-        run_backward(self)
+        backpropagate(self)
 
     def grad(self):
         """The gradient as a new MLArray of this array's shape."""
         cdef MLArray out = new_array(self.shape, self.single)
         cdef size_t nbytes = self.numel * itemsize(self.single)
-        materialize(self)
-        if self.op == OP_ELEMENT:
-            materialize(<MLArray>self.parent_a)
         if self.grad_ptr == NULL:
             memset(out.value_ptr, 0, nbytes)
         elif self.numel:
-            memcpy(out.value_ptr, self.grad_ptr, nbytes)
+            memcpy(out.value_ptr, grad_to_read(self), nbytes)
         out.requires_grad = False
         return out
 

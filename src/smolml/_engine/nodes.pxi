@@ -6,7 +6,7 @@
 #   record, record_constant, record_many link a result to one, two, a number, n parents
 #   array_operand, result_single, as_dtype   operands of array ops and their dtype
 #   prev_of                              a node's inputs as SmolML's `_prev`
-#   OP_RULES, OP_NAMES, define_op        the op table: code -> backward rule, `_op` name
+#   OP_RULES, OP_NAMES, defop            the op table: code -> backward rule, `_op` name
 
 cdef inline tuple shape_of(Node node):
     return () if type(node) is Value else (<MLArray>node).shape
@@ -143,14 +143,14 @@ cdef Value constant(double x):
 
 # The op table: one row per op code (ops.pxd), its name (`_op`) and its backward rule,
 # which adds the node's gradient times its partials into its parents' gradients. Each
-# family piece (ops_*.pxi) registers its rows with define_op beside its forward and
-# backward functions, as the pure backend's `defop` lines do.
+# family piece (ops_*.pxi) registers its rows with defop beside its forward and
+# backward functions, as the pure backend registers its rows in OPS.
 ctypedef int (*BackwardRule)(Node node) except -1
 cdef BackwardRule OP_RULES[OP_COUNT]
 OP_NAMES = [""] * OP_COUNT
 
 
-cdef int define_op(int op, str name, BackwardRule rule) except -1:
+cdef int defop(int op, str name, BackwardRule rule) except -1:
     OP_RULES[op] = rule
     OP_NAMES[op] = name
     return 0
@@ -164,4 +164,4 @@ cdef str prev_op_name(Node node):
     return node.extra if isinstance(node.extra, str) else OP_NAMES[node.op]
 
 
-define_op(OP_LEAF, "", backward_missing)
+defop(OP_LEAF, "", backward_missing)

@@ -172,20 +172,18 @@ cdef int backward_elementwise_binary(Node node) except -1:
     cdef bint single = node.single
     if node.constant_side:
         return backward_with_constant(node)
-    if a.requires_grad:
-        ensure_grad(a)
-        ga = a.grad_ptr
-    if b.requires_grad:
-        ensure_grad(b)
-        gb = b.grad_ptr
     if type(node) is Value:
         binary_partials(node.op, value_of(a), value_of(b), value_of(node),
-                        ga != NULL, gb != NULL, &da, &db)
-        if ga != NULL:
+                        a.requires_grad, b.requires_grad, &da, &db)
+        if a.requires_grad:
             add_grad(a, grad_of(node) * da)
-        if gb != NULL:
+        if b.requires_grad:
             add_grad(b, grad_of(node) * db)
         return 0
+    if a.requires_grad:
+        ga = grad_to_add(a)
+    if b.requires_grad:
+        gb = grad_to_add(b)
     setup_broadcast(&bc, (<MLArray>node).shape, shape_of(a), shape_of(b))
     if bc.size > NOGIL_MIN:
         with nogil:
@@ -205,7 +203,6 @@ cdef int backward_with_constant(Node node) except -1:
     cdef double da = 0.0, db = 0.0
     if not x.requires_grad:
         return 0
-    ensure_grad(x)
     binary_partials(node.op, a, b, value_of(node),
                     node.constant_side == 2, node.constant_side == 1, &da, &db)
     add_grad(x, grad_of(node) * (da if node.constant_side == 2 else db))
@@ -217,41 +214,41 @@ cdef int backward_elementwise_unary(Node node) except -1:
     cdef MLArray out
     cdef Py_ssize_t n
     cdef bint single, overwrite
+    cdef void* ga
     if not a.requires_grad:
         return 0
     if type(node) is Value:
-        ensure_grad(a)
         add_grad(a, grad_of(node) * unary_partial(node.op, value_of(a), value_of(node),
                                                   -INFINITY, INFINITY))
         return 0
     out = <MLArray>node
     # into a gradient that is still all zeros (an activation's input, usually) the
     # products are written, not added: no clearing and no reading of the buffer
-    overwrite = type(a) is MLArray and grad_is_clean(<MLArray>a)
-    prepare_overwrite(<MLArray>a) if overwrite else ensure_grad(a)
+    overwrite = grad_is_zero(a)
+    ga = grad_to_overwrite(a) if overwrite else grad_to_add(a)
     n = out.numel
     single = out.single
     if n > NOGIL_MIN:
         with nogil:
             unary_backward(out.op, single, a.value_ptr, out.value_ptr, out.grad_ptr,
-                           a.grad_ptr, n, out.c0, out.c1, overwrite)
+                           ga, n, out.c0, out.c1, overwrite)
     else:
         unary_backward(out.op, single, a.value_ptr, out.value_ptr, out.grad_ptr,
-                       a.grad_ptr, n, out.c0, out.c1, overwrite)
+                       ga, n, out.c0, out.c1, overwrite)
     return 0
 
 
-define_op(OP_ADD, "+", backward_elementwise_binary)
-define_op(OP_SUB, "-", backward_elementwise_binary)
-define_op(OP_MUL, "*", backward_elementwise_binary)
-define_op(OP_DIV, "/", backward_elementwise_binary)
-define_op(OP_POW, "**", backward_elementwise_binary)
-define_op(OP_NEG, "neg", backward_elementwise_unary)
-define_op(OP_EXP, "exp", backward_elementwise_unary)
-define_op(OP_LOG, "log", backward_elementwise_unary)
-define_op(OP_SQRT, "sqrt", backward_elementwise_unary)
-define_op(OP_ABS, "abs", backward_elementwise_unary)
-define_op(OP_RELU, "ReLU", backward_elementwise_unary)
-define_op(OP_TANH, "tanh", backward_elementwise_unary)
-define_op(OP_SIGMOID, "sigmoid", backward_elementwise_unary)
-define_op(OP_CLIP, "clip", backward_elementwise_unary)
+defop(OP_ADD, "+", backward_elementwise_binary)
+defop(OP_SUB, "-", backward_elementwise_binary)
+defop(OP_MUL, "*", backward_elementwise_binary)
+defop(OP_DIV, "/", backward_elementwise_binary)
+defop(OP_POW, "**", backward_elementwise_binary)
+defop(OP_NEG, "neg", backward_elementwise_unary)
+defop(OP_EXP, "exp", backward_elementwise_unary)
+defop(OP_LOG, "log", backward_elementwise_unary)
+defop(OP_SQRT, "sqrt", backward_elementwise_unary)
+defop(OP_ABS, "abs", backward_elementwise_unary)
+defop(OP_RELU, "ReLU", backward_elementwise_unary)
+defop(OP_TANH, "tanh", backward_elementwise_unary)
+defop(OP_SIGMOID, "sigmoid", backward_elementwise_unary)
+defop(OP_CLIP, "clip", backward_elementwise_unary)

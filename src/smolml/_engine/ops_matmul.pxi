@@ -65,16 +65,11 @@ cdef int backward_matmul(Node node) except -1:
     A = a.value_array
     B = b.value_array
     G = array_view(node, True)
-    cdef bint clean
     if len(a.shape) == 2 and len(b.shape) == 2:
         if a.requires_grad:
-            clean = grad_is_clean(a)
-            prepare_overwrite(a) if clean else ensure_grad(a)
-            add_product(a, G, B.T, clean)
+            add_product(a, G, B.T)
         if b.requires_grad:
-            clean = grad_is_clean(b)
-            prepare_overwrite(b) if clean else ensure_grad(b)
-            add_product(b, A.T, G, clean)
+            add_product(b, A.T, G)
         return 0
     # General case: promote 1-D operands to matrices, as matmul does, then reduce the
     # broadcast batch axes back to each operand's shape.
@@ -83,11 +78,11 @@ cdef int backward_matmul(Node node) except -1:
     batch = _shapes.broadcast_shapes(A2.shape[:-2], B2.shape[:-2])
     G2 = G.reshape(batch + (A2.shape[-2], B2.shape[-1]))
     if a.requires_grad:
-        ensure_grad(a)
+        grad_to_add(a)
         contribution = sum_to_shape(G2 @ np.swapaxes(B2, -1, -2), A2.shape)
         a.grad_array += contribution.reshape(A.shape)
     if b.requires_grad:
-        ensure_grad(b)
+        grad_to_add(b)
         contribution = sum_to_shape(np.swapaxes(A2, -1, -2) @ G2, B2.shape)
         b.grad_array += contribution.reshape(B.shape)
     return 0
@@ -99,23 +94,23 @@ cdef int backward_linear(Node node) except -1:
     cdef Node bias = <Node>node.parents_more[0]
     cdef Broadcast bc
     if bias.requires_grad:
-        ensure_grad(bias)
         setup_broadcast(&bc, (<MLArray>node).shape, (<MLArray>node).shape, shape_of(bias))
         binary_backward(OP_ADD, node.single, node.value_ptr, bias.value_ptr, node.value_ptr,
-                        node.grad_ptr, NULL, bias.grad_ptr, &bc)
+                        node.grad_ptr, NULL, grad_to_add(bias), &bc)
     return backward_matmul(node)
 
 
-cdef int add_product(MLArray target, object left, object right, bint clean) except -1:
+cdef int add_product(MLArray target, object left, object right) except -1:
     """target.grad += left @ right (2-D), the product made by BLAS through NumPy. Into a
-    clean (all-zero) gradient the product is written directly, with no temporary."""
-    if clean:
+    gradient that is still zero the product is written directly, with no temporary."""
+    if grad_is_zero(target):
+        grad_to_overwrite(target)
         PyArray_MatrixProduct2(left, right, <cnp.PyArrayObject*>target.grad_array)
         return 0
     product = PyArray_MatrixProduct2(left, right, NULL)
-    add_into(target.single, target.grad_ptr, cnp.PyArray_DATA(product), target.numel)
+    add_into(target.single, grad_to_add(target), cnp.PyArray_DATA(product), target.numel)
     return 0
 
 
-define_op(OP_MATMUL, "matmul", backward_matmul)
-define_op(OP_LINEAR, "linear", backward_linear)
+defop(OP_MATMUL, "matmul", backward_matmul)
+defop(OP_LINEAR, "linear", backward_linear)

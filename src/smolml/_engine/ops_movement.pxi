@@ -50,10 +50,10 @@ cdef int backward_transpose(Node node) except -1:
     cdef MLArray a = <MLArray>node.parent_a
     if not a.requires_grad:
         return 0
-    ensure_grad(a)
     if a.value_array is None:
         add_grad(a, grad_of(node))
     else:
+        grad_to_add(a)
         a.grad_array += (<MLArray>node).grad_array.transpose(np.argsort(node.extra))
     return 0
 
@@ -63,8 +63,7 @@ cdef int backward_copy(Node node) except -1:
     cdef Node a = node.parent_a
     if not a.requires_grad:
         return 0
-    ensure_grad(a)
-    add_into(node.single, a.grad_ptr, node.grad_ptr, numel_of(node))
+    add_into(node.single, grad_to_add(a), node.grad_ptr, numel_of(node))
     return 0
 
 
@@ -73,8 +72,7 @@ cdef int backward_astype(Node node) except -1:
     cdef Node a = node.parent_a
     if not a.requires_grad:
         return 0
-    ensure_grad(a)
-    add_convert(a.single, a.grad_ptr, node.single, node.grad_ptr, numel_of(node))
+    add_convert(a.single, grad_to_add(a), node.single, node.grad_ptr, numel_of(node))
     return 0
 
 
@@ -82,10 +80,10 @@ cdef int backward_index(Node node) except -1:
     cdef MLArray a = <MLArray>node.parent_a, out = <MLArray>node
     if not a.requires_grad:
         return 0
-    ensure_grad(a)
     if a.value_array is None:
         add_grad(a, grad_of(node))
         return 0
+    grad_to_add(a)
     view = a.grad_array[node.extra]             # basic indexing: a view, no repeats
     if out.value_array is None:
         a.grad_array[node.extra] = view + grad_of(node)
@@ -99,8 +97,7 @@ cdef int backward_stack(Node node) except -1:
     cdef Py_ssize_t offset, count
     for p, (offset, count) in zip(node.parents_more, node.extra):
         if p.requires_grad:
-            ensure_grad(p)
-            add_convert(p.single, p.grad_ptr, node.single,
+            add_convert(p.single, grad_to_add(p), node.single,
                         element_at(node.grad_ptr, node.single, offset), count)
     return 0
 
@@ -112,7 +109,7 @@ cdef int backward_nothing(Node node) except -1:
 
 cdef MLArray element_view(MLArray array, Py_ssize_t i):
     """A 0-d MLArray that reads and writes element i of `array`'s buffers."""
-    ensure_grad(array)
+    grad_to_add(array)
     cdef MLArray view = MLArray.__new__(MLArray)
     view.shape = ()
     view.numel = 1
@@ -120,6 +117,7 @@ cdef MLArray element_view(MLArray array, Py_ssize_t i):
     view.value_ptr = element_at(array.value_ptr, array.single, i)
     view.grad_ptr = element_at(array.grad_ptr, array.single, i)
     view.op = OP_ELEMENT
+    view.grad_state = GRAD_WRITTEN  # the state that counts is the array's
     view.parent_a = array           # keeps the buffers alive; backward orders it after view
     view.requires_grad = array.requires_grad and grad_enabled
     return view
@@ -127,7 +125,7 @@ cdef MLArray element_view(MLArray array, Py_ssize_t i):
 
 cdef Value make_handle(MLArray array, Py_ssize_t i):
     """A Value that reads and writes element i of `array`'s buffers."""
-    ensure_grad(array)
+    grad_to_add(array)
     cdef Value v = Value.__new__(Value)
     v.single = array.single
     v.value_ptr = element_at(array.value_ptr, array.single, i)
@@ -138,10 +136,10 @@ cdef Value make_handle(MLArray array, Py_ssize_t i):
     return v
 
 
-define_op(OP_TRANSPOSE, "transpose", backward_transpose)
-define_op(OP_RESHAPE, "reshape", backward_copy)
-define_op(OP_INDEX, "index", backward_index)
-define_op(OP_COPY, "copy", backward_copy)
-define_op(OP_ASTYPE, "astype", backward_astype)
-define_op(OP_STACK, "stack", backward_stack)
-define_op(OP_ELEMENT, "element", backward_nothing)
+defop(OP_TRANSPOSE, "transpose", backward_transpose)
+defop(OP_RESHAPE, "reshape", backward_copy)
+defop(OP_INDEX, "index", backward_index)
+defop(OP_COPY, "copy", backward_copy)
+defop(OP_ASTYPE, "astype", backward_astype)
+defop(OP_STACK, "stack", backward_stack)
+defop(OP_ELEMENT, "element", backward_nothing)

@@ -76,10 +76,9 @@ cdef int backward_sum(Node node) except -1:
     cdef Py_ssize_t outer, n, inner
     if not a.requires_grad:
         return 0
-    ensure_grad(a)
     outer, n, inner = node.extra
     cdef void* g = node.grad_ptr
-    cdef void* ga = a.grad_ptr
+    cdef void* ga = grad_to_add(a)
     cdef double scale = node.c0
     cdef bint single = node.single
     if outer * n * inner > NOGIL_MIN:
@@ -95,14 +94,13 @@ cdef int backward_extreme(Node node) except -1:
     cdef cnp.ndarray where = node.extra
     if not a.requires_grad:
         return 0
-    ensure_grad(a)
-    argextreme_backward(node.single, node.grad_ptr, a.grad_ptr,
+    argextreme_backward(node.single, node.grad_ptr, grad_to_add(a),
                         <Py_ssize_t*>cnp.PyArray_DATA(where),
                         numel_of(node))
     return 0
 
 
-define_op(OP_SUM, "sum", backward_sum)
-define_op(OP_MEAN, "mean", backward_sum)
-define_op(OP_MAX, "max", backward_extreme)
-define_op(OP_MIN, "min", backward_extreme)
+defop(OP_SUM, "sum", backward_sum)
+defop(OP_MEAN, "mean", backward_sum)
+defop(OP_MAX, "max", backward_extreme)
+defop(OP_MIN, "min", backward_extreme)

@@ -38,14 +38,11 @@ cdef class Value(Node):
 
     @property
     def grad(self):
-        if self.op == OP_ELEMENT:
-            materialize(<MLArray>self.parent_a)
-        return grad_of(self) if self.grad_ptr != NULL else 0.0
+        return load(grad_to_read(self), self.single)
 
     @grad.setter
     def grad(self, x):
-        ensure_grad(self)
-        store(self.grad_ptr, self.single, float(x))
+        store(grad_to_add(self), self.single, float(x))
 
     @property
     def _prev(self):
@@ -60,7 +57,7 @@ cdef class Value(Node):
     def backward(self):
         """Add d(self)/d(node) to `.grad` of every node this Value depends on (interior
         nodes start from 0 on each call, leaves accumulate until zeroed)."""
-        run_backward(self)
+        backpropagate(self)
 
     # ---- binary ops: forward in kernels.binary_value, derivative in binary_partials
     def __add__(self, other):
