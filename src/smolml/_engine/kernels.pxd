@@ -15,7 +15,9 @@ cdef struct Broadcast:
     Py_ssize_t stride_a[MAX_NDIM]       # strides of operand a, per output axis
     Py_ssize_t stride_b[MAX_NDIM]       # strides of operand b, per output axis
 
-# Scalar math, the one definition both scalar Values and arrays use.
+# The scalar ops of a Value: entry points onto the same inline math ("the math of each
+# op" in kernels.pyx) that the buffer kernels below loop over. binary_partials writes
+# d/da into da[0] only if want_a, d/db into db[0] only if want_b.
 cdef double binary_value(int op, double a, double b) noexcept nogil
 cdef void binary_partials(int op, double a, double b, double out,
                           bint want_a, bint want_b, double* da, double* db) noexcept nogil
@@ -24,10 +26,10 @@ cdef double unary_partial(int op, double a, double out, double lo, double hi) no
 
 # The buffer kernels below take untyped buffers and `single`: True when every buffer is
 # float32, False when every one is float64 (graph.pyx converts mixed operands first).
-# Arithmetic on float32 elements rounds each result to float32. exp and tanh of arrays
-# run their own SIMD loops (in float for float32; within 4 ulp of libm in float64, 2 ulp
-# in float32); the other transcendental functions are evaluated in double and rounded
-# once, as the pure backend does.
+# Arithmetic on float32 elements rounds each result to float32. exp and tanh run their
+# own SIMD loops, for a scalar Value as for arrays (in float for float32; within 4 ulp
+# of libm in float64, 2 ulp in float32); the other transcendental functions are
+# evaluated in double and rounded once, as the pure backend does.
 
 # out[i] = a[.] op b[.] over the broadcast; ga/gb (NULL to skip) += gout * partials.
 cdef void binary_forward(int op, bint single, const void* a, const void* b, void* out,
