@@ -113,3 +113,22 @@ def loaded_modules():
 def backend_of(obj):
     """'engine' or 'pure' for smolml objects, None for anything else."""
     return getattr(type(obj), "_smolml_backend", None)
+
+
+MIX_MESSAGE = "cannot mix objects of the 'engine' and 'pure' backends in one expression"
+
+
+def reject_other_backend(obj, name):
+    """TypeError (MIX_MESSAGE) if obj is a smolml object of a backend other than `name`."""
+    backend = backend_of(obj)
+    if backend is not None and backend != name:
+        raise TypeError(MIX_MESSAGE)
+
+
+def check_children(children, value_class, name):
+    """The `_children` of Value(data, _children, _op) must be Values of backend `name`."""
+    for child in children:
+        if not isinstance(child, value_class):
+            reject_other_backend(child, name)
+            from smolml._shapes import describe
+            raise TypeError(f"Value's _children must be Values; got {describe(child)}")

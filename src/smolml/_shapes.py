@@ -130,6 +130,28 @@ def check_shape(shape, what="shape"):
     return tuple(out)
 
 
+def flatten_values(data, value_class):
+    """SmolML's `MLArray.flatten(data)`: the `value_class` objects in nested lists, in
+    row-major order. Lists nest; anything else that is not a Value is skipped."""
+    flat = []
+    pending = [data]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, list):
+            pending.extend(reversed(item))
+        elif isinstance(item, value_class):
+            flat.append(item)
+    return flat
+
+
+def reject_modulo(modulo):
+    """pow(x, y, m) of a Value or MLArray: a modulo has no derivative, so it is an error
+    (as it is for float) rather than silently ignored."""
+    if modulo is not None:
+        raise TypeError("pow() with a modulo (3 arguments) is not supported for Values "
+                        "and MLArrays")
+
+
 # ---------------------------------------------------------------- broadcasting
 
 def broadcast_shapes(shape_a, shape_b):

@@ -59,8 +59,6 @@ cdef int topological_order(Node root, NodeList* order) except -1:
                         store(node.grad_ptr, node.single, 0.0)
                     else:
                         zero_grad(node)
-                elif node.op == OP_LEAF and node.parents_more is not None:
-                    backward_missing(node)
                 continue
             if parent is not None and parent.mark != epoch:
                 parent.mark = epoch

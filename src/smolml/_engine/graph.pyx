@@ -42,7 +42,7 @@ from smolml._engine.kernels cimport (
     sum_forward, sum_backward, argextreme_forward, argextreme_backward, add_into, fill,
     convert, add_convert)
 
-from smolml import _dtype, _shapes
+from smolml import _backend, _dtype, _shapes
 from smolml._random import rng
 
 cnp.import_array()
@@ -62,7 +62,6 @@ cdef extern from "numpy/arrayobject.h":
     object PyArray_MatrixProduct2(object a, object b, cnp.PyArrayObject* out)
 
 NAME = "engine"
-MIX_MESSAGE = "cannot mix objects of the 'engine' and 'pure' backends in one expression"
 
 # Above this many elements a kernel releases the GIL; below it the release costs more
 # than the loop.

@@ -174,6 +174,7 @@ cdef class MLArray(Node):
         return NotImplemented if a is None else binary_op(OP_DIV, a, self, False)
 
     def __pow__(self, other, modulo):
+        _shapes.reject_modulo(modulo)
         b = array_operand(other)
         return NotImplemented if b is None else binary_op(OP_POW, self, b, False)
 
@@ -281,14 +282,7 @@ cdef class MLArray(Node):
         Values of that nested structure in one flat list."""
         if data is None:
             return copy_op(self, (self.numel,), OP_RESHAPE)
-        flat, stack = [], [data]
-        while stack:
-            item = stack.pop()
-            if isinstance(item, list):
-                stack.extend(reversed(item))
-            elif isinstance(item, Value):
-                flat.append(item)
-        return flat
+        return _shapes.flatten_values(data, Value)
 
     def __getitem__(self, index):
         """Ints, slices, `...` and tuples of them. An int on every axis gives that

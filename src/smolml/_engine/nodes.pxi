@@ -2,6 +2,7 @@
 # backend's `apply_op` does (a result links to its parents only if grad mode is on and
 # one of them requires a gradient), and the op table every family piece registers in.
 #
+#   broadcast_memo, reduced_memo         the answers of smolml._shapes, remembered
 #   new_value, new_array                 a node of the right kind and shape
 #   record, record_constant, record_many link a result to one, two, a number, n parents
 #   array_operand, result_single, as_dtype   operands of array ops and their dtype
@@ -9,11 +10,26 @@
 #   OP_RULES, OP_NAMES, defop            the op table: code -> backward rule, `_op` name
 
 cdef inline tuple shape_of(Node node):
-    return () if type(node) is Value else (<MLArray>node).shape
+    return (<MLArray>node).shape if isinstance(node, MLArray) else ()
 
 
 cdef inline Py_ssize_t numel_of(Node node):
-    return 1 if type(node) is Value else (<MLArray>node).numel
+    return (<MLArray>node).numel if isinstance(node, MLArray) else 1
+
+
+# The shape rules are smolml._shapes', shared with the pure backend. A training loop asks
+# them the same few questions every step, so the engine remembers the answers (up to
+# SHAPE_MEMO_MAX of each kind; then it forgets them all and starts again).
+DEF SHAPE_MEMO_MAX = 4096
+cdef dict broadcast_memo = {}      # (shape_a, shape_b) -> broadcast shape
+cdef dict reduced_memo = {}        # (shape, axis, keepdims) -> shape of the reduction
+
+
+cdef object remember(dict memo, object key, object answer):
+    if len(memo) >= SHAPE_MEMO_MAX:
+        memo.clear()
+    memo[key] = answer
+    return answer
 
 
 cdef inline Value new_value(double x):
@@ -82,8 +98,7 @@ cdef inline bint is_real(object x):
 
 
 cdef inline object reject_other_backend(object x):
-    if getattr(type(x), "_smolml_backend", None) is not None:
-        raise TypeError(MIX_MESSAGE)
+    _backend.reject_other_backend(x, NAME)
 
 
 cdef Node array_operand(object other):
@@ -119,15 +134,19 @@ cdef Node as_dtype(Node x, bint single):
 
 
 cdef tuple prev_of(Node node):
-    """The node's inputs as SmolML's `_prev` tuple; a folded number shows as a Value."""
+    """The node's inputs as SmolML's `_prev` tuple. A folded number shows as a Value that
+    tracks nothing, made on first access and kept in `extra`, so it is the same object
+    each time (as the pure backend's constant operand is)."""
     if node.op == OP_LINEAR:
         return (node.parent_a, node.parent_b) + node.parents_more
     if node.parents_more is not None:
         return node.parents_more
+    if node.constant_side and node.extra is None:
+        node.extra = constant(node.c0)
     if node.constant_side == 1:
-        return (constant(node.c0), node.parent_b)
+        return (node.extra, node.parent_b)
     if node.constant_side == 2:
-        return (node.parent_a, constant(node.c0))
+        return (node.parent_a, node.extra)
     if node.parent_b is not None:
         return (node.parent_a, node.parent_b)
     if node.parent_a is not None:

@@ -44,5 +44,6 @@ cdef enum Op:
     OP_ASTYPE           # the same numbers in the other dtype
     OP_STACK            # an MLArray built from Values and MLArrays
     OP_ELEMENT          # a Value handle onto one element of an MLArray
+    OP_USER             # Value(data, _children, _op) built by hand
 
     OP_COUNT            # number of codes: the size of the op table

@@ -21,20 +21,13 @@
 # A broadcast operand's gradient is summed over the axes it was broadcast along.
 
 cdef tuple broadcast_shape(tuple shape_a, tuple shape_b):
-    """NumPy's broadcast of two shapes; the error (and its message) comes from _shapes."""
-    cdef Py_ssize_t na = len(shape_a), nb = len(shape_b), ndim = max(na, nb), i
-    cdef Py_ssize_t da, db
-    out = [None] * ndim
-    for i in range(ndim):
-        da = <Py_ssize_t>shape_a[na - ndim + i] if na - ndim + i >= 0 else 1
-        db = <Py_ssize_t>shape_b[nb - ndim + i] if nb - ndim + i >= 0 else 1
-        if da == db or db == 1:
-            out[i] = da
-        elif da == 1:
-            out[i] = db
-        else:
-            return _shapes.broadcast_shapes(shape_a, shape_b)
-    return tuple(out)
+    """NumPy's broadcast of two shapes: _shapes.broadcast_shapes (the rule and its error
+    message, shared with the pure backend), remembered (see shape_memo)."""
+    key = (shape_a, shape_b)
+    out = broadcast_memo.get(key)
+    if out is None:
+        out = remember(broadcast_memo, key, _shapes.broadcast_shapes(shape_a, shape_b))
+    return out
 
 
 cdef int setup_broadcast(Broadcast* bc, tuple out_shape, tuple shape_a, tuple shape_b) except -1:
@@ -252,3 +245,18 @@ defop(OP_RELU, "ReLU", backward_elementwise_unary)
 defop(OP_TANH, "tanh", backward_elementwise_unary)
 defop(OP_SIGMOID, "sigmoid", backward_elementwise_unary)
 defop(OP_CLIP, "clip", backward_elementwise_unary)
+
+
+cdef tuple elementwise_op_names():
+    cdef int op
+    names = []
+    for op in range(OP_COUNT):
+        if (OP_RULES[op] == backward_elementwise_binary
+                or OP_RULES[op] == backward_elementwise_unary):
+            names.append(OP_NAMES[op])
+    return tuple(names)
+
+
+# The `_op` names of the ops above, in code order: the pure backend's ELEMENTWISE_OPS
+# must be the same list (a test compares them).
+ELEMENTWISE_OPS = elementwise_op_names()

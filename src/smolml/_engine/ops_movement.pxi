@@ -9,6 +9,7 @@
 #   astype     converted to the other dtype   passed through, converted back
 #   stack      MLArray of Values/MLArrays     each span to its parent
 #   element    a handle on one element        none: it shares its array's buffers
+#   user       Value(data, _children, _op)    the rule of the pure op table named _op
 
 cdef MLArray astype_op(Node x, bint single):
     cdef MLArray out = new_array(shape_of(x), single)
@@ -107,6 +108,31 @@ cdef int backward_nothing(Node node) except -1:
     return 0
 
 
+cdef int user_node(Value node, tuple children, str op) except -1:
+    """Make `node` a Value built by hand from `children` with the op named `op`, as
+    SmolML's Value(data, _children, _op) allows: it backpropagates with the rule of that
+    name in the pure backend's op table (value.OPS), the one table both backends
+    document; a name that is not there fails at backward, on both backends alike."""
+    _backend.check_children(children, Value, NAME)
+    node.parents_more = children
+    node.extra = op
+    node.op = OP_USER
+    return 0
+
+
+cdef int backward_user(Node node) except -1:
+    from smolml._pure.value import OPS
+    cdef Node parent
+    if node.extra not in OPS:
+        return backward_missing(node)
+    inputs = [value_of(<Node>parent) for parent in node.parents_more]
+    grads = OPS[node.extra][1](grad_of(node), value_of(node), *inputs)
+    for parent, grad in zip(node.parents_more, grads):
+        if parent.requires_grad:
+            add_grad(parent, grad)
+    return 0
+
+
 cdef MLArray element_view(MLArray array, Py_ssize_t i):
     """A 0-d MLArray that reads and writes element i of `array`'s buffers."""
     grad_to_add(array)
@@ -143,3 +169,4 @@ defop(OP_COPY, "copy", backward_copy)
 defop(OP_ASTYPE, "astype", backward_astype)
 defop(OP_STACK, "stack", backward_stack)
 defop(OP_ELEMENT, "element", backward_nothing)
+defop(OP_USER, "user", backward_user)

@@ -42,12 +42,10 @@ cdef MLArray reduce_op(int op, MLArray a, object axis, bint keepdims):
     outer, n, inner = reduction_geometry(a.shape, axis)
     if (op == OP_MAX or op == OP_MIN) and n == 0:
         _shapes.check_reducible(a.shape, axis, "max" if op == OP_MAX else "min")
-    if axis is None:
-        out_shape = (1,) * ndim if keepdims else ()
-    elif keepdims:
-        out_shape = a.shape[:axis] + (1,) + a.shape[axis + 1:]
-    else:
-        out_shape = a.shape[:axis] + a.shape[axis + 1:]
+    key = (a.shape, axis, keepdims)
+    out_shape = reduced_memo.get(key)
+    if out_shape is None:
+        out_shape = remember(reduced_memo, key, _shapes.reduced_shape(a.shape, axis, keepdims))
     out = new_array(out_shape, single)
     out.extra = (outer, n, inner)
     y = out.value_ptr

@@ -23,8 +23,7 @@ cdef class Value(Node):
         self.requires_grad = bool(requires_grad)
         self.op = OP_LEAF
         if _children:
-            self.parents_more = tuple(_children)
-            self.extra = str(_op)
+            user_node(self, tuple(_children), str(_op))
 
     @property
     def data(self):
@@ -50,7 +49,7 @@ cdef class Value(Node):
 
     @property
     def _op(self):
-        if self.op == OP_LEAF and self.parents_more is not None:
+        if self.op == OP_USER:
             return self.extra
         return OP_NAMES[self.op]
 
@@ -85,6 +84,7 @@ cdef class Value(Node):
         return value_binary(OP_DIV, self, other, True)
 
     def __pow__(self, other, modulo):
+        _shapes.reject_modulo(modulo)
         return value_binary(OP_POW, self, other, False)
 
     def __rpow__(self, other, modulo):

@@ -24,7 +24,7 @@ from smolml import _backend, _dtype, _shapes
 from smolml._dtype import float32, float64
 from smolml._random import rng
 from smolml._pure.value import (
-    INF, MIX_MESSAGE, NAME, OPS, Value, Value32, apply_op, backpropagate, is_grad_enabled)
+    INF, NAME, OPS, Value, Value32, apply_op, backpropagate, is_grad_enabled)
 
 # the class of the element nodes of an array of each dtype
 _NODE = {float64: Value, float32: Value32}
@@ -44,9 +44,7 @@ def _array_items(x):
     """(shape, row-major items) for array-like x, None for anything else."""
     if isinstance(x, MLArray):
         return x.shape, x._values
-    backend = _backend.backend_of(x)
-    if backend is not None and backend != NAME:
-        raise TypeError(MIX_MESSAGE)
+    _backend.reject_other_backend(x, NAME)
     if _is_ndarray(x):
         if x.dtype.kind not in "biuf":
             raise TypeError(f"MLArray needs a real-valued NumPy array; got dtype {x.dtype}")
@@ -220,9 +218,7 @@ class MLArray:
             if self.dtype is not float64:
                 scalar = scalar.astype(self.dtype)
             return scalar, self.dtype
-        backend = _backend.backend_of(other)
-        if backend is not None and backend != NAME:
-            raise TypeError(MIX_MESSAGE)
+        _backend.reject_other_backend(other, NAME)
         if _shapes.is_number(other):
             return MLArray(other, requires_grad=False, dtype=self.dtype), self.dtype
         if isinstance(other, (list, tuple)) or _is_ndarray(other):
@@ -304,7 +300,8 @@ class MLArray:
     def __itruediv__(self, other):
         return self._in_place("/", other)
 
-    def __pow__(self, other):
+    def __pow__(self, other, modulo=None):
+        _shapes.reject_modulo(modulo)
         return self._elementwise("**", other)
 
     def __rpow__(self, other):
@@ -405,19 +402,11 @@ class MLArray:
         return self._gather(range(len(self._values)), shape)
 
     def flatten(self, data=None):
-        """flatten() -> a 1-D MLArray; flatten(nested) -> a flat list of its items
-        (SmolML's helper form)."""
+        """flatten() -> a 1-D MLArray; flatten(nested) -> the Values of nested lists in
+        one flat list, anything else skipped (SmolML's helper form)."""
         if data is None:
             return self.reshape(-1)
-        flat = []
-        pending = [data]
-        while pending:
-            item = pending.pop()
-            if isinstance(item, (list, tuple)):
-                pending.extend(reversed(item))
-            else:
-                flat.append(item)
-        return flat
+        return _shapes.flatten_values(data, Value)
 
     def __getitem__(self, index):
         """ints, slices, '...' and tuples of them. An int on every axis gives a 0-d array
@@ -542,9 +531,7 @@ class MLArray:
             elif isinstance(arg, (list, tuple)) or _is_ndarray(arg):
                 arrays.append(MLArray(arg))
             else:
-                backend = _backend.backend_of(arg)
-                if backend is not None and backend != NAME:
-                    raise TypeError(MIX_MESSAGE)
+                _backend.reject_other_backend(arg, NAME)
                 raise TypeError(f"cannot make an MLArray from {_shapes.describe(arg)}")
         return arrays[0] if len(arrays) == 1 else tuple(arrays)
 

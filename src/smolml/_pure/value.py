@@ -19,10 +19,9 @@ import math
 
 from smolml import _backend
 from smolml._dtype import round_float32
-from smolml._shapes import describe, is_number
+from smolml._shapes import describe, is_number, reject_modulo
 
 NAME = "pure"
-MIX_MESSAGE = "cannot mix objects of the 'engine' and 'pure' backends in one expression"
 
 INF = float("inf")
 NAN = float("nan")
@@ -198,6 +197,7 @@ defop("ReLU",    relu,                         lambda g, out, a: (g * (1.0 if a 
 defop("tanh",    math.tanh,                    lambda g, out, a: (g * (1.0 - out * out),))
 defop("sigmoid", stable_sigmoid,               lambda g, out, a: (g * (out * (1.0 - out)),))
 defop("clip",    clip,                         _clip_backward)
+ELEMENTWISE_OPS = tuple(OPS)    # the names above; the engine's list is the same
 # ops MLArray builds its array operations from
 defop("sum",     total,                        lambda g, out, *xs: (g,) * len(xs))
 defop("dot",     dot,                          _dot_backward)
@@ -272,6 +272,8 @@ class Value:
         self.data = data
         self.grad = 0.0
         self._prev = tuple(_children)
+        if self._prev:
+            _backend.check_children(self._prev, Value, NAME)
         self._op = _op
         self.requires_grad = bool(requires_grad)
 
@@ -281,9 +283,7 @@ class Value:
             return other
         if is_number(other):
             return Value(other, requires_grad=False)
-        backend = _backend.backend_of(other)
-        if backend is not None and backend != NAME:
-            raise TypeError(MIX_MESSAGE)
+        _backend.reject_other_backend(other, NAME)
         return NotImplemented
 
     def _binary(self, op, other, reflected=False):
@@ -316,7 +316,8 @@ class Value:
     def __rtruediv__(self, other):
         return self._binary("/", other, reflected=True)
 
-    def __pow__(self, other):
+    def __pow__(self, other, modulo=None):
+        reject_modulo(modulo)
         return self._binary("**", other)
 
     def __rpow__(self, other):
@@ -361,9 +362,7 @@ class Value:
             return other.data
         if is_number(other):
             return float(other)
-        backend = _backend.backend_of(other)
-        if backend is not None and backend != NAME:
-            raise TypeError(MIX_MESSAGE)
+        _backend.reject_other_backend(other, NAME)
         return NotImplemented
 
     def __lt__(self, other):

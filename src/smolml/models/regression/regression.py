@@ -14,9 +14,7 @@ gradient descent anyway because that is what they are here to show.
 """
 import itertools
 
-import numpy as np
-
-from smolml._data import as_float_array
+from smolml._data import as_float_array, check_int
 from smolml.core.ml_array import MLArray, ones
 import smolml.utils.initializers as initializers
 import smolml.utils.losses as losses
@@ -35,10 +33,7 @@ class Regression:
     """
 
     def __init__(self, input_size, loss_function=None, optimizer=None, initializer=None):
-        if not isinstance(input_size, (int, np.integer)) or isinstance(input_size, bool) \
-                or input_size < 1:
-            raise ValueError(f"input_size must be a positive integer; got {input_size!r}")
-        self.input_size = int(input_size)
+        self.input_size = check_int(input_size, "input_size", minimum=1)
         # None means "a fresh default": optimizers keep per-model state, so one shared
         # default instance would leak momentum from one model into the next.
         self.loss_function = losses.mse_loss if loss_function is None else loss_function
@@ -55,10 +50,8 @@ class Regression:
         loss values (floats) before each step. Raises ValueError when X and y have
         different numbers of samples or X has the wrong number of features.
         """
-        if not isinstance(iterations, (int, np.integer)) or iterations < 0:
-            raise ValueError(f"iterations must be a non-negative integer; got {iterations!r}")
-        if not isinstance(print_every, (int, np.integer)) or print_every < 1:
-            raise ValueError(f"print_every must be a positive integer; got {print_every!r}")
+        iterations = check_int(iterations, "iterations", minimum=0)
+        print_every = check_int(print_every, "print_every", minimum=1)
         X = self._check_X(X)
         y = _as_targets(y, len(X))
         # The data are constants of the optimisation: arrays that track no gradient,
@@ -167,13 +160,8 @@ class PolynomialRegression(Regression):
     """
 
     def __init__(self, input_size, degree, loss_function=None, optimizer=None, initializer=None):
-        if not isinstance(degree, (int, np.integer)) or isinstance(degree, bool) or degree < 1:
-            raise ValueError(f"degree must be a positive integer; got {degree!r}")
-        if not isinstance(input_size, (int, np.integer)) or isinstance(input_size, bool) \
-                or input_size < 1:
-            raise ValueError(f"input_size must be a positive integer; got {input_size!r}")
-        self.original_input_size = int(input_size)
-        self.degree = int(degree)
+        self.degree = check_int(degree, "degree", minimum=1)
+        self.original_input_size = check_int(input_size, "input_size", minimum=1)
         super().__init__(self._calculate_num_features(self.original_input_size, self.degree),
                          loss_function, optimizer, initializer)
 

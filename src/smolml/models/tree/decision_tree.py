@@ -22,7 +22,7 @@ by Python's recursion limit.
 """
 import numpy as np
 
-from smolml._data import as_samples
+from smolml._data import as_samples, check_int
 from smolml._random import rng
 from smolml.core.ml_array import MLArray
 
@@ -80,10 +80,10 @@ class DecisionTree:
                  task="classification", max_features=None):
         if task not in TASKS:
             raise ValueError(f"task must be 'classification' or 'regression'; got {task!r}")
-        _check_int(max_depth, "max_depth", minimum=0, allow_none=True)
-        _check_int(min_samples_split, "min_samples_split", minimum=2)
-        _check_int(min_samples_leaf, "min_samples_leaf", minimum=1)
-        _check_int(max_features, "max_features", minimum=1, allow_none=True)
+        check_int(max_depth, "max_depth", minimum=0, allow_none=True)
+        check_int(min_samples_split, "min_samples_split", minimum=2)
+        check_int(min_samples_leaf, "min_samples_leaf", minimum=1)
+        check_int(max_features, "max_features", minimum=1, allow_none=True)
         self.max_depth = max_depth
         self.min_samples_split = min_samples_split
         self.min_samples_leaf = min_samples_leaf
@@ -322,14 +322,6 @@ def _flatten(root):
 
 def _format_label(label):
     return f"{label:g}" if isinstance(label, float) else str(label)
-
-
-def _check_int(value, name, minimum, allow_none=False):
-    if value is None and allow_none:
-        return
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < minimum:
-        expected = f"an integer >= {minimum}" + (" or None" if allow_none else "")
-        raise ValueError(f"{name} must be {expected}; got {value!r}")
 
 
 def as_matrix(X, name="X"):

@@ -16,7 +16,7 @@ so far. Spread-out starts make a bad local minimum much less likely.
 """
 import numpy as np
 
-from smolml._data import as_samples
+from smolml._data import as_samples, check_int
 from smolml._random import rng
 from smolml.core.ml_array import MLArray
 
@@ -36,16 +36,10 @@ class KMeans:
     """
 
     def __init__(self, n_clusters, max_iters=100, tol=1e-4):
-        if not isinstance(n_clusters, (int, np.integer)) or isinstance(n_clusters, bool) \
-                or n_clusters < 1:
-            raise ValueError(f"n_clusters must be a positive integer; got {n_clusters!r}")
-        if not isinstance(max_iters, (int, np.integer)) or isinstance(max_iters, bool) \
-                or max_iters < 1:
-            raise ValueError(f"max_iters must be a positive integer; got {max_iters!r}")
+        self.n_clusters = check_int(n_clusters, "n_clusters", minimum=1)
+        self.max_iters = check_int(max_iters, "max_iters", minimum=1)
         if not tol >= 0:
             raise ValueError(f"tol must be >= 0; got {tol!r}")
-        self.n_clusters = int(n_clusters)
-        self.max_iters = int(max_iters)
         self.tol = tol
         self.centroids = None
         self.labels_ = None
