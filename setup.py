@@ -1,4 +1,6 @@
-"""Build script: cythonizes every src/smolml/_engine/*.pyx into the engine backend."""
+"""Build script: cythonizes every src/smolml/_engine/*.pyx into the engine backend (the
+.pxi files are the pieces that graph.pyx and kernels.pyx include, and ops.pxd the op codes
+both cimport)."""
 import sys
 from glob import glob
 from pathlib import Path
@@ -12,8 +14,8 @@ COMPILER_DIRECTIVES = {
     "embedsignature": True,
     "cdivision": True,          # IEEE float division: x/0.0 gives inf/nan, never ZeroDivisionError
     "initializedcheck": False,
-    # boundscheck/wraparound stay on by default; kernels whose indices are proven
-    # switch them off locally with decorators.
+    # boundscheck/wraparound stay on (Cython's defaults): the kernels index C pointers,
+    # which Cython never checks, and no Python-level indexing is hot enough to want them off.
 }
 
 EXTRA_COMPILE_ARGS = ["/O2"] if sys.platform == "win32" else ["-O3"]

@@ -52,6 +52,7 @@ def test_value_operand_grads(backend):
 UNARY = {
     "exp": (lambda a: a.exp(), {}),
     "log": (lambda a: a.log(), {"low": 0.3}),
+    "log1p": (lambda a: a.log1p(), {"low": -0.7}),
     "sqrt": (lambda a: a.sqrt(), {"low": 0.3}),
     "abs": (lambda a: a.abs(), {"avoid_zero": True}),
     "abs()": (lambda a: abs(a), {"avoid_zero": True}),

@@ -14,7 +14,7 @@ import smolml
 RTOL = 1e-9
 
 BINARY = ["add", "sub", "mul", "div", "pow"]
-UNARY = ["exp", "log", "sqrt", "abs", "tanh", "relu", "sigmoid", "neg", "clip"]
+UNARY = ["exp", "log", "log1p", "sqrt", "abs", "tanh", "relu", "sigmoid", "neg", "clip"]
 REDUCE = ["sum", "mean", "max", "min", "std"]
 MOVE = ["transpose", "reshape", "flatten", "index", "slice", "T"]
 
@@ -35,6 +35,8 @@ def apply(op, args, a, b):
         return a.tanh().exp()
     if op == "log":
         return (a.abs() + 0.5).log()
+    if op == "log1p":
+        return (a.abs() - 0.5).log1p()      # arguments above -1, some near 0
     if op == "sqrt":
         return (a.abs() + 0.5).sqrt()
     if op == "abs":

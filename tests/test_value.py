@@ -27,6 +27,7 @@ UNARY = [
     ("neg", lambda v: -v, lambda x: -x, lambda x: -1.0),
     ("exp", lambda v: v.exp(), math.exp, math.exp),
     ("log", lambda v: v.log(), math.log, lambda x: 1 / x),
+    ("log1p", lambda v: v.log1p(), math.log1p, lambda x: 1 / (1 + x)),
     ("sqrt", lambda v: v.sqrt(), math.sqrt, lambda x: 0.5 / math.sqrt(x)),
     ("abs", lambda v: v.abs(), abs, lambda x: math.copysign(1.0, x)),
     ("ReLU", lambda v: v.relu(), lambda x: max(x, 0.0), lambda x: 1.0 if x > 0 else 0.0),
@@ -76,7 +77,7 @@ def test_binary_with_numbers_both_ways(backend, name, op, f, df):
 
 @pytest.mark.parametrize("name, method, f, df", UNARY, ids=[u[0] for u in UNARY])
 def test_unary_value_and_grad(backend, name, method, f, df):
-    points = UNARY_POINTS if name in ("log", "sqrt") else SIGNED_POINTS
+    points = UNARY_POINTS if name in ("log", "log1p", "sqrt") else SIGNED_POINTS
     for a in points:
         x = Value(a)
         out = method(x)
@@ -161,7 +162,8 @@ def test_ieee_binary_like_numpy(backend, op, a, b):
 
 IEEE_UNARY = [
     ("log", 0.0), ("log", -0.0), ("log", -1.0), ("log", float("inf")), ("log", float("-inf")),
-    ("log", float("nan")), ("sqrt", -1.0), ("sqrt", -0.0), ("sqrt", float("-inf")),
+    ("log", float("nan")), ("log1p", -1.0), ("log1p", -2.0), ("log1p", -0.0),
+    ("log1p", 1e-300), ("log1p", float("inf")), ("log1p", float("nan")), ("sqrt", -1.0), ("sqrt", -0.0), ("sqrt", float("-inf")),
     ("sqrt", float("inf")), ("exp", 1000.0), ("exp", -1000.0), ("exp", float("inf")),
     ("exp", float("-inf")), ("exp", float("nan")), ("tanh", 1000.0), ("tanh", -1000.0),
     ("tanh", float("inf")), ("sigmoid", 1000.0), ("sigmoid", -1000.0),
@@ -170,8 +172,8 @@ IEEE_UNARY = [
     ("relu", float("inf")),
 ]
 NUMPY_UNARY = {
-    "log": np.log, "sqrt": np.sqrt, "exp": np.exp, "tanh": np.tanh, "abs": np.abs,
-    "relu": lambda x: np.maximum(x, 0.0),
+    "log": np.log, "log1p": np.log1p, "sqrt": np.sqrt, "exp": np.exp, "tanh": np.tanh,
+    "abs": np.abs, "relu": lambda x: np.maximum(x, 0.0),
     "sigmoid": lambda x: 1.0 / (1.0 + np.exp(-x)),
 }
 

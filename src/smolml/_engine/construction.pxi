@@ -15,7 +15,7 @@ cdef object numpy_numbers(object data):
     return np.array(data, dtype=np.float64, order="C", copy=True)
 
 
-cdef bint parse_leaf(object x):
+cdef bint parse_leaf(object x) except -1:
     return is_real(x) or type(x) is Value
 
 
@@ -115,7 +115,7 @@ cdef int copy_numbers(MLArray a, object source) except -1:
     return 0
 
 
-cdef bint want_single(object dtype):
+cdef bint want_single(object dtype) except -1:
     """True if `dtype` (None: the default) names float32."""
     return _dtype.dtype(dtype) is _dtype.float32
 

@@ -17,15 +17,23 @@ cdef enum GradState:
 
 cdef class Node:
     # Object fields first: they are what freeing a node touches.
-    cdef Node parent_a          # first input, or None (leaf, or a number folded into c0)
+    cdef Node parent_a          # first input, or None (a leaf; the number folded into c0)
     cdef Node parent_b          # second input of a binary op, or None
-    cdef tuple parents_more     # every input of an n-ary node (OP_STACK, user _children)
-    cdef object extra           # op data the rule needs: axes, index, argmax offsets, spans
+    cdef tuple parents_more     # the inputs of OP_STACK and OP_USER; OP_LINEAR's bias
+    cdef object extra           # what the op's rule or `_prev` needs besides the inputs:
+                                #   sum, mean: (outer, n, inner) of the reduced axis
+                                #   max, min: ndarray of the selected elements' offsets
+                                #   transpose: the axis order (tuple)
+                                #   index: the NumPy basic index (tuple)
+                                #   stack: (offset, count) of each input (list)
+                                #   user: the `_op` name (str)
+                                #   a number folded into c0: its Value in `_prev`, once made
     cdef void* value_ptr        # the node's numbers: &inline_value or an ndarray's data
     cdef void* grad_ptr         # d(output)/d(node), same layout; NULL until first needed
     cdef double inline_value    # storage of a 0-d node (a float32 one uses its first 4 bytes)
     cdef double inline_grad     # storage of a 0-d node's gradient
-    cdef double c0              # op constant: the folded number, clip's lower bound
+    cdef double c0              # op constant: the number folded into a scalar op,
+                                # the scale of sum (1) and mean (1/n), clip's lower bound
     cdef unsigned long mark     # last topological sort that visited this node
     cdef Py_ssize_t next_parent # iterative DFS cursor
     cdef int op                 # an Op code (ops.pxd): selects the backward rule in the op table

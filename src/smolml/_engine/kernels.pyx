@@ -9,7 +9,7 @@ same inline functions, with the op a constant the compiler folds where a loop is
 specialized for it. Each buffer kernel is written once over the fused type `real`
 (float or double); the functions graph.pyx calls take untyped buffers and pick the float
 or double version."""
-from libc.math cimport exp, log, sqrt, fabs, fabsf, pow, isnan, copysign, copysignf
+from libc.math cimport exp, log, log1p, sqrt, fabs, fabsf, pow, isnan, copysign, copysignf
 from libc.string cimport memcpy, memset
 
 ctypedef fused real:
@@ -30,6 +30,7 @@ include "exp_tanh.pxi"          # exp_of, tanh_of: the SIMD polynomial loops
 #   neg      -a                    -1
 #   exp      e^a                   e^a (the output)
 #   log      ln a                  1/a
+#   log1p    ln(1 + a)             1/(1 + a)
 #   sqrt     √a                    1/(2√a) (from the output)
 #   abs      |a|                   sign(a)
 #   relu     max(a, 0)             1 if a > 0 else 0
@@ -38,7 +39,8 @@ include "exp_tanh.pxi"          # exp_of, tanh_of: the SIMD polynomial loops
 #   clip     min(max(a, lo), hi)   1 if lo <= a <= hi else 0
 #
 # Arithmetic is IEEE (cdivision): x/0 is ±inf, 0/0 nan; C99 pow gives nan for
-# (-8)**(1/3) and inf for 0**-1; log(0) is -inf and log(<0) nan. exp and tanh are the
+# (-8)**(1/3) and inf for 0**-1; log(0) is -inf and log(<0) nan (log1p(-1), log1p(<-1)
+# likewise). exp and tanh are the
 # polynomial loops above for one element or many alike.
 
 cdef inline real arithmetic(int op, real a, real b) noexcept nogil:
@@ -97,6 +99,8 @@ cdef inline double unary_value_of(int op, double a, double lo, double hi) noexce
         return out
     if op == OP_LOG:
         return log(a)
+    if op == OP_LOG1P:
+        return log1p(a)         # exact near 0, where log(1 + a) loses a's digits
     if op == OP_SQRT:
         return sqrt(a)
     if op == OP_ABS:
@@ -136,6 +140,8 @@ cdef inline double unary_partial_of(int op, real a, real out, double lo,
         return out
     if op == OP_LOG:
         return 1.0 / a
+    if op == OP_LOG1P:
+        return 1.0 / (1.0 + a)
     if op == OP_SQRT:
         return 0.5 / out
     if op == OP_ABS:

@@ -13,10 +13,11 @@ cdef list release_pending = []
 cdef bint releasing = False
 
 
-cdef inline void hand_over(object parent):
+cdef inline int hand_over(object parent) except -1:
     # Two references: the field and this argument. Then the field's is the last one.
     if parent is not None and Py_REFCNT(parent) == 2:
         release_pending.append(parent)
+    return 0
 
 
 @cython.no_gc
@@ -171,23 +172,24 @@ cdef dict buffer_pool = {}
 cdef Py_ssize_t pooled_bytes = 0
 
 
-cdef void recycle(object buffer, Py_ssize_t nbytes, tuple shape, bint single):
+cdef int recycle(object buffer, Py_ssize_t nbytes, tuple shape, bint single) except -1:
     """Keep a dead node's buffer if nothing else refers to it and the pool has room."""
     global pooled_bytes
     cdef list free
     # two references: the node's field and this argument
     if buffer is None or nbytes < POOL_MIN_BYTES or Py_REFCNT(buffer) != 2:
-        return
+        return 0
     if pooled_bytes + nbytes > POOL_MAX_BYTES:
-        return
+        return 0
     free = buffer_pool.get((shape, single))
     if free is None:
         buffer_pool[(shape, single)] = [buffer]
     elif len(free) < POOL_PER_SHAPE:
         free.append(buffer)
     else:
-        return
+        return 0
     pooled_bytes += nbytes
+    return 0
 
 
 def release_buffer_pool():
@@ -228,14 +230,15 @@ cdef object new_buffer(tuple shape, bint zeroed, bint single):
     return cnp.PyArray_EMPTY(ndim, dims, typenum, 0)
 
 
-cdef void install_value_allocator():
+cdef int install_value_allocator() except -1:
     """Give Value its own allocator (see `value_alloc`), unless Python runs without the
     GIL: the allocator's bookkeeping relies on it."""
     global value_type, value_size
     import sys
     if not getattr(sys, "_is_gil_enabled", lambda: True)():
-        return
+        return 0
     value_type = <TypeSlots*><void*>Value
     value_size = value_type.tp_basicsize
     value_type.tp_alloc = value_alloc
     value_type.tp_free = value_free
+    return 0

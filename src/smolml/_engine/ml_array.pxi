@@ -201,6 +201,9 @@ cdef class MLArray(Node):
     def log(self):
         return unary_array_op(OP_LOG, self)
 
+    def log1p(self):
+        return unary_array_op(OP_LOG1P, self)
+
     def sqrt(self):
         return unary_array_op(OP_SQRT, self)
 

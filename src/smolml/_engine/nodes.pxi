@@ -13,7 +13,7 @@ cdef inline tuple shape_of(Node node):
     return (<MLArray>node).shape if isinstance(node, MLArray) else ()
 
 
-cdef inline Py_ssize_t numel_of(Node node):
+cdef inline Py_ssize_t numel_of(Node node) noexcept:
     return (<MLArray>node).numel if isinstance(node, MLArray) else 1
 
 
@@ -55,7 +55,7 @@ cdef MLArray new_array(tuple shape, bint single):
     return a
 
 
-cdef inline void record(Node out, int op, Node a, Node b=None):
+cdef inline void record(Node out, int op, Node a, Node b=None) noexcept:
     """Link `out` to its inputs if grad mode is on and one of them wants a gradient;
     otherwise `out` stays a leaf that tracks nothing."""
     if grad_enabled and (a.requires_grad or (b is not None and b.requires_grad)):
@@ -65,7 +65,8 @@ cdef inline void record(Node out, int op, Node a, Node b=None):
         out.parent_b = b
 
 
-cdef inline void record_constant(Node out, int op, Node x, double number, int side):
+cdef inline void record_constant(Node out, int op, Node x, double number,
+                            int side) noexcept:
     """A scalar binary op with a Python number: the number is folded into c0 instead of
     becoming a node (`side` 1: it is the left operand, 2: the right one)."""
     if grad_enabled and x.requires_grad:
@@ -79,7 +80,7 @@ cdef inline void record_constant(Node out, int op, Node x, double number, int si
             out.parent_a = x
 
 
-cdef inline void record_many(Node out, int op, tuple parents):
+cdef inline int record_many(Node out, int op, tuple parents) except -1:
     cdef Node p
     if grad_enabled:
         for p in parents:
@@ -87,10 +88,11 @@ cdef inline void record_many(Node out, int op, tuple parents):
                 out.requires_grad = True
                 out.op = op
                 out.parents_more = parents
-                return
+                return 0
+    return 0
 
 
-cdef inline bint is_real(object x):
+cdef inline bint is_real(object x) except -1:
     cdef type t = type(x)
     if t is float or t is int:
         return True
@@ -113,7 +115,7 @@ cdef Node array_operand(object other):
     return None
 
 
-cdef inline bint result_single(Node a, Node b):
+cdef inline bint result_single(Node a, Node b) noexcept:
     """Type promotion: float32 only if every MLArray operand is float32. Scalar Values
     (and the numbers made into them) are weak: they take the array's dtype."""
     cdef bint strong_a = type(a) is MLArray, strong_b = type(b) is MLArray

@@ -19,6 +19,7 @@ cdef enum Op:
     OP_NEG
     OP_EXP
     OP_LOG
+    OP_LOG1P
     OP_SQRT
     OP_ABS
     OP_RELU

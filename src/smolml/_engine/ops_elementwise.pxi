@@ -11,6 +11,7 @@
 #   neg      -a                    -1
 #   exp      e^a                   e^a
 #   log      ln a                  1/a
+#   log1p    ln(1 + a)             1/(1 + a)
 #   sqrt     √a                    1/(2√a)
 #   abs      |a|                   sign(a)
 #   ReLU     max(a, 0)             1 if a > 0 else 0
@@ -239,6 +240,7 @@ defop(OP_POW, "**", backward_elementwise_binary)
 defop(OP_NEG, "neg", backward_elementwise_unary)
 defop(OP_EXP, "exp", backward_elementwise_unary)
 defop(OP_LOG, "log", backward_elementwise_unary)
+defop(OP_LOG1P, "log1p", backward_elementwise_unary)
 defop(OP_SQRT, "sqrt", backward_elementwise_unary)
 defop(OP_ABS, "abs", backward_elementwise_unary)
 defop(OP_RELU, "ReLU", backward_elementwise_unary)
@@ -250,7 +252,7 @@ defop(OP_CLIP, "clip", backward_elementwise_unary)
 cdef tuple elementwise_op_names():
     cdef int op
     names = []
-    for op in range(OP_COUNT):
+    for op in range(<int>OP_COUNT):
         if (OP_RULES[op] == backward_elementwise_binary
                 or OP_RULES[op] == backward_elementwise_unary):
             names.append(OP_NAMES[op])

@@ -109,6 +109,9 @@ cdef class Value(Node):
     def log(self):
         return unary_value_op(OP_LOG, self)
 
+    def log1p(self):
+        return unary_value_op(OP_LOG1P, self)
+
     def sqrt(self):
         return unary_value_op(OP_SQRT, self)
 

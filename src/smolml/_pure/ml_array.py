@@ -322,6 +322,9 @@ class MLArray:
     def log(self):
         return self._unary("log")
 
+    def log1p(self):
+        return self._unary("log1p")
+
     def sqrt(self):
         return self._unary("sqrt")
 

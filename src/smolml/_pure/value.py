@@ -96,6 +96,15 @@ def ieee_log(x):
     return math.log(x)   # inf -> inf, nan -> nan
 
 
+def ieee_log1p(x):
+    """log(1 + x), exact for tiny x; -inf at -1, nan below."""
+    if x == -1.0:
+        return -INF
+    if x < -1.0:
+        return NAN
+    return math.log1p(x)   # inf -> inf, nan -> nan
+
+
 def ieee_sqrt(x):
     if x < 0.0:
         return NAN
@@ -191,6 +200,7 @@ defop("**",      ieee_pow,                     _pow_backward)
 defop("neg",     lambda a: -a,                 lambda g, out, a: (-g,))
 defop("exp",     ieee_exp,                     lambda g, out, a: (g * out,))
 defop("log",     ieee_log,                     lambda g, out, a: (g * ieee_div(1.0, a),))
+defop("log1p",   ieee_log1p,                   lambda g, out, a: (g * ieee_div(1.0, 1.0 + a),))
 defop("sqrt",    ieee_sqrt,                    lambda g, out, a: (g * ieee_div(0.5, out),))
 defop("abs",     abs,                          lambda g, out, a: (g * sign(a),))
 defop("ReLU",    relu,                         lambda g, out, a: (g * (1.0 if a > 0.0 else 0.0),))
@@ -340,6 +350,9 @@ class Value:
 
     def log(self):
         return apply_op("log", (self,))
+
+    def log1p(self):
+        return apply_op("log1p", (self,))
 
     def sqrt(self):
         return apply_op("sqrt", (self,))
