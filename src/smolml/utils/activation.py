@@ -74,3 +74,27 @@ def tanh(x):
 def linear(x):
     """Identity: f(x) = x, for outputs that should stay unbounded (regression)."""
     return x
+
+
+ACTIVATIONS = {function.__name__: function
+               for function in (relu, leaky_relu, elu, sigmoid, softmax, tanh, linear)}
+"""smolml's activations by name: what a name given to a layer or stored in a saved
+network can stand for (and nothing else of this module)."""
+
+
+def resolve(function):
+    """An activation given as a function (returned as is) or as a name in ACTIVATIONS.
+
+    ValueError listing the valid names for an unknown name; TypeError for anything
+    that is neither a name nor callable.
+    """
+    if isinstance(function, str):
+        if function not in ACTIVATIONS:
+            raise ValueError(f"unknown activation {function!r}; smolml's activations are "
+                             f"{', '.join(sorted(ACTIVATIONS))}")
+        return ACTIVATIONS[function]
+    if not callable(function):
+        raise TypeError(f"an activation must be a function or the name of one of "
+                        f"smolml's ({', '.join(sorted(ACTIVATIONS))}); got "
+                        f"{type(function).__name__}")
+    return function

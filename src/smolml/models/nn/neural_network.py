@@ -6,10 +6,11 @@ import threading
 
 import numpy as np
 
-from smolml import _dtype
+from smolml import _checks, _dtype
 from smolml._grad import no_grad
 from smolml._random import rng
 from smolml.core.ml_array import MLArray
+from smolml.core.value import Value
 from smolml.models.nn.layer import DenseLayer
 from smolml.utils import activation, losses, memory, optimizers
 from smolml.utils.initializers import WeightInitializer
@@ -80,19 +81,28 @@ class NeuralNetwork:
 
         Raises FloatingPointError, naming the epoch, when the loss is not finite;
         that step's update is not applied.
+
+        Before the first step, the inputs are checked: X and y (and the validation
+        data) must be finite and have one row per sample, y must fit the network's
+        output under the loss's shape rule (see `utils.losses`), `epochs` and
+        `batch_size` must be integers (ValueError or TypeError naming the argument).
+        A loss that does not depend on any parameter is a RuntimeError at the first
+        step.
         """
-        X_data, y_data = _as_numpy(X, "X"), _as_numpy(y, "y")
-        if len(y_data) != len(X_data):
-            raise ValueError(f"X has {len(X_data)} samples but y has {len(y_data)}")
+        epochs = _checks.integer(epochs, "epochs")
+        X_data, y_data = _training_data(X, y, "X", "y")
         if len(X_data) == 0:
             raise ValueError("cannot train on an empty data set")
+        self._check_targets(X_data, y_data, "y")
         dtype = self.dtype
         batches = _Batches(X_data, y_data, _check_batch_size(batch_size, len(X_data)), shuffle,
                            dtype)
         if validation_data is not None:
-            X_val, y_val = validation_data
-            X_val = MLArray(_as_numpy(X_val, "X_val"), requires_grad=False, dtype=dtype)
-            y_val = MLArray(_as_numpy(y_val, "y_val"), requires_grad=False, dtype=dtype)
+            X_val, y_val = _validation_pair(validation_data)
+            X_val, y_val = _training_data(X_val, y_val, "X_val", "y_val")
+            self._check_targets(X_val, y_val, "y_val")
+            X_val = MLArray(X_val, requires_grad=False, dtype=dtype)
+            y_val = MLArray(y_val, requires_grad=False, dtype=dtype)
 
         history, val_history = [], []
         self.history = {"loss": history, "val_loss": val_history}
@@ -115,6 +125,20 @@ class NeuralNetwork:
                         bar.write(f"Training stopped by the user in epoch {epoch + 1}/{epochs}.")
                     break
         return history
+
+    def _check_targets(self, X, y, name):
+        """For smolml's own losses, check y against the network's output shape under
+        the losses' shape rule now (one sample goes through the network under no_grad),
+        so that a y that does not fit fails naming y, not in the middle of training."""
+        if len(X) == 0 or self.loss_function not in losses.LOSSES.values():
+            return
+        with no_grad():
+            output_shape = (len(X),) + tuple(self.forward(X[:1]).shape[1:])
+        try:
+            losses.check_shapes(output_shape, y.shape, self.loss_function)
+        except ValueError as error:
+            raise ValueError(f"{name} of shape {y.shape} does not fit the network's output "
+                             f"of shape {output_shape}: {error}") from None
 
     def _loss_on(self, X, y):
         with no_grad():
@@ -142,6 +166,7 @@ class NeuralNetwork:
         """One step of SmolML's loop; returns the loss as a float."""
         y_pred = self.forward(X)
         loss = self.loss_function(y_pred, y)
+        _check_loss_is_trainable(loss, self.loss_function)
         loss_value = float(loss)
         if not math.isfinite(loss_value):
             self._restart(X, y)
@@ -286,6 +311,36 @@ def _layer_memory(layer_size):
             f"biases: {memory.format_size(layer_size['biases_size'])})")
 
 
+def _training_data(X, y, X_name, y_name):
+    """(X, y) as finite float64 arrays with the same number of samples."""
+    X, y = _as_numpy(X, X_name), _as_numpy(y, y_name)
+    if len(y) != len(X):
+        raise ValueError(f"{X_name} has {len(X)} samples but {y_name} has {len(y)}")
+    return _checks.finite(X, X_name), _checks.finite(y, y_name)
+
+
+def _validation_pair(validation_data):
+    if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+        raise TypeError(f"validation_data must be a pair (X_val, y_val); got "
+                        f"{type(validation_data).__name__}")
+    return validation_data
+
+
+def _check_loss_is_trainable(loss, loss_function):
+    """A loss must be an MLArray (or Value) whose graph reaches a parameter; one that
+    needs no gradient would make every step a silent no-op."""
+    name = getattr(loss_function, "__name__", repr(loss_function))
+    if not isinstance(loss, (MLArray, Value)):
+        raise TypeError(f"the loss function {name} returned {type(loss).__name__}; it must "
+                        f"return a 0-d MLArray built with MLArray operations")
+    if not loss.requires_grad:
+        raise RuntimeError(
+            f"the loss from {name} does not depend on any parameter (it needs no gradient), "
+            f"so training cannot change it. Usually the graph was cut: an activation or "
+            f"loss that computes with NumPy or float() and wraps the result in a new "
+            f"MLArray, or a forward pass run under smolml.no_grad().")
+
+
 def _as_numpy(data, name):
     """Training data as a float64 NumPy array with samples along axis 0."""
     if isinstance(data, MLArray):
@@ -328,9 +383,7 @@ class _Batches:
 def _check_batch_size(batch_size, n_samples):
     if batch_size is None:
         return n_samples
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be None or an int >= 1; got {batch_size!r}")
-    return min(batch_size, n_samples)
+    return min(_checks.integer(batch_size, "batch_size", minimum=1), n_samples)
 
 
 def _stored_parameter(contents, key, shape, path):

@@ -1,0 +1,57 @@
+"""Checks of user input shared by training, optimizers and models. Each raises an
+exception that names the argument and says what was wrong with it."""
+import math
+import numbers
+
+import numpy as np
+
+
+def integer(value, name, minimum=0):
+    """`value` as an int: a Python or NumPy integer (never a bool) >= `minimum`."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer; got {value!r} "
+                        f"({type(value).__name__})")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}; got {value}")
+    return int(value)
+
+
+def real_number(value, name, low=None, high=None, low_open=False, high_open=True):
+    """`value` as a finite float with low <= value < high (the default bounds).
+
+    `low_open` / `high_open` exclude the bound itself (`low=0, low_open=True` means > 0);
+    None leaves that side unbounded. Bools, strings, lists and NumPy arrays are a
+    TypeError (a NumPy scalar is a number).
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number; got {value!r} "
+                        f"({type(value).__name__})")
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"{name} must be finite; got {number}")
+    too_low = low is not None and (number <= low if low_open else number < low)
+    too_high = high is not None and (number >= high if high_open else number > high)
+    if too_low or too_high:
+        low_sign, high_sign = (">" if low_open else ">="), ("<" if high_open else "<=")
+        if high is None:
+            wanted = f"{low_sign} {low:g}"
+        elif low is None:
+            wanted = f"{high_sign} {high:g}"
+        else:
+            wanted = f"{low_sign} {low:g} and {high_sign} {high:g}"
+        raise ValueError(f"{name} must be {wanted}; got {number}")
+    return number
+
+
+def finite(array, name):
+    """ValueError if the ndarray `array` holds NaN or infinity, saying how many entries
+    and where the first is (one NaN in the data turns every weight into NaN)."""
+    bad = ~np.isfinite(array)
+    count = int(np.count_nonzero(bad))
+    if count:
+        first = np.unravel_index(int(np.argmax(bad)), array.shape)
+        at = ", ".join(str(int(i)) for i in first)
+        raise ValueError(f"{name} has {count} non-finite entr{'y' if count == 1 else 'ies'} "
+                         f"(NaN or infinity); the first is {array[first]} at {name}[{at}]. "
+                         f"Remove or fill them before training.")
+    return array
