@@ -22,15 +22,16 @@ FILE_VERSION = 1
 class NeuralNetwork:
     """A feed-forward network: `forward` passes data through `layers` in order.
 
-    `loss_function(y_pred, y_true)` returns a 0-d MLArray; `optimizer` (an
-    `utils.optimizers.Optimizer`; None gives a new `SGD()`) updates every layer's
-    parameters after each backward pass.
+    `loss_function(y_pred, y_true)` returns a 0-d MLArray (a name such as "mse_loss"
+    stands for that function of `utils.losses`); `optimizer` (an
+    `utils.optimizers.Optimizer`; None gives a new `SGD()`, a class a new instance with
+    its defaults) updates every layer's parameters after each backward pass.
     """
 
     def __init__(self, layers, loss_function, optimizer=None):
         self.layers = list(layers)
-        self.loss_function = loss_function
-        self.optimizer = optimizer if optimizer is not None else optimizers.SGD()
+        self.loss_function = losses.resolve(loss_function)
+        self.optimizer = optimizers.resolve(optimizer)
         self.history = {"loss": [], "val_loss": []}
 
     @property

@@ -41,8 +41,9 @@ class Regression:
         self.input_size = int(input_size)
         # None means "a fresh default": optimizers keep per-model state, so one shared
         # default instance would leak momentum from one model into the next.
-        self.loss_function = losses.mse_loss if loss_function is None else loss_function
-        self.optimizer = optimizers.SGD() if optimizer is None else optimizer
+        self.loss_function = losses.mse_loss if loss_function is None else \
+            losses.resolve(loss_function)
+        self.optimizer = optimizers.resolve(optimizer)
         self.initializer = initializers.XavierUniform() if initializer is None else initializer
         self.weights = self.initializer.initialize((self.input_size,))
         self.bias = ones(1)
