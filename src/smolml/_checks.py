@@ -1,9 +1,12 @@
 """Checks of user input shared by training, optimizers and models. Each raises an
 exception that names the argument and says what was wrong with it."""
+import contextlib
 import math
 import numbers
 
 import numpy as np
+
+from smolml import _backend
 
 
 def integer(value, name, minimum=0):
@@ -55,3 +58,12 @@ def finite(array, name):
                          f"(NaN or infinity); the first is {array[first]} at {name}[{at}]. "
                          f"Remove or fill them before training.")
     return array
+
+
+def on_backend_of(obj):
+    """A context in which new MLArrays are made on `obj`'s backend (the active one if
+    `obj` is not a smolml object), so data made to go with `obj` can be combined with it."""
+    name = _backend.backend_of(obj)
+    if name is None or name == _backend.get_backend():
+        return contextlib.nullcontext()
+    return _backend.use_backend(name)

@@ -20,6 +20,7 @@ Shapes. Predictions are never broadcast against targets (a (3, 1) prediction min
 """
 import numpy as np
 
+from smolml import _checks
 from smolml.core.ml_array import MLArray
 
 EPSILON = 1e-15
@@ -37,7 +38,13 @@ def _as_array(x):
 def _as_target(y_pred, y_true):
     if isinstance(y_true, MLArray):
         return y_true
-    return MLArray(y_true, requires_grad=False, dtype=y_pred.dtype)
+    return _data_like(y_pred, y_true)
+
+
+def _data_like(y_pred, numbers):
+    """Numbers as an MLArray that needs no gradient, of y_pred's dtype and backend."""
+    with _checks.on_backend_of(y_pred):
+        return MLArray(numbers, requires_grad=False, dtype=y_pred.dtype)
 
 
 def _pair(y_pred, y_true, loss):
@@ -97,8 +104,7 @@ def _one_hot(y_pred, indices, loss):
         first = numbers[outside].ravel()[0]
         raise ValueError(f"{loss}: class index {int(first)} is out of range for "
                          f"{n_classes} classes (0 to {n_classes - 1})")
-    rows = np.eye(n_classes)[numbers.astype(np.intp)]
-    return MLArray(rows, requires_grad=False, dtype=y_pred.dtype)
+    return _data_like(y_pred, np.eye(n_classes)[numbers.astype(np.intp)])
 
 
 def mse_loss(y_pred, y_true):

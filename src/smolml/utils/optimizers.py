@@ -125,8 +125,9 @@ class Optimizer:
         per_object = store.setdefault(idx, {})
         if name not in per_object:
             # plain data: the state never takes part in a graph
-            per_object[name] = MLArray(np.zeros(param.shape), requires_grad=False,
-                                       dtype=param.dtype)
+            with _checks.on_backend_of(param):
+                per_object[name] = MLArray(np.zeros(param.shape), requires_grad=False,
+                                           dtype=param.dtype)
         return per_object[name]
 
     def __repr__(self):

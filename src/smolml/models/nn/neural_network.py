@@ -1,4 +1,5 @@
 """`NeuralNetwork`: a stack of layers, a loss function and an optimizer that trains them."""
+import functools
 import math
 import os
 import signal
@@ -6,7 +7,7 @@ import threading
 
 import numpy as np
 
-from smolml import _checks, _dtype
+from smolml import _backend, _checks, _dtype
 from smolml._grad import no_grad
 from smolml._random import rng
 from smolml.core.ml_array import MLArray
@@ -17,6 +18,19 @@ from smolml.utils.initializers import WeightInitializer
 
 FILE_FORMAT = "smolml.NeuralNetwork"
 FILE_VERSION = 1
+
+
+def _on_own_backend(method):
+    """Run `method` with the network's backend active, so the MLArrays it makes (data
+    batches, optimizer state) can be combined with the network's parameters."""
+    @functools.wraps(method)
+    def on_backend(self, *args, **kwargs):
+        own = self.backend
+        if own is None or own == _backend.get_backend():
+            return method(self, *args, **kwargs)
+        with _backend.use_backend(own):
+            return method(self, *args, **kwargs)
+    return on_backend
 
 
 class NeuralNetwork:
@@ -41,19 +55,45 @@ class NeuralNetwork:
         weights = getattr(self.layers[0], "weights", None) if self.layers else None
         return weights.dtype if isinstance(weights, MLArray) else _dtype.get_default_dtype()
 
+    @property
+    def backend(self):
+        """'engine' or 'pure': the backend of the first layer's weights, on which plain
+        data given to `forward` and `train` is made (None without such weights)."""
+        weights = getattr(self.layers[0], "weights", None) if self.layers else None
+        return _backend.backend_of(weights)
+
+    @_on_own_backend
     def forward(self, input_data):
         """Output of the last layer for a batch `input_data` (MLArray, list or NumPy).
 
         Data that is not an MLArray yet is wrapped with requires_grad=False (inputs
-        need no gradient) in the network's dtype. Builds the graph back to every
-        parameter; wrap the call in `smolml.no_grad()` to predict without one.
+        need no gradient) in the network's dtype and on its backend (so a network
+        built under `use_backend("pure")` runs anywhere). Builds the graph back to
+        every parameter; wrap the call in `smolml.no_grad()` to predict without one.
+        A layer that cannot take its input raises a ValueError naming the layer.
         """
         if not isinstance(input_data, MLArray):
             input_data = MLArray(input_data, requires_grad=False, dtype=self.dtype)
-        for layer in self.layers:
-            input_data = layer.forward(input_data)
+        else:
+            self._check_backend(input_data)
+        for i, layer in enumerate(self.layers):
+            try:
+                input_data = layer.forward(input_data)
+            except ValueError as error:
+                raise ValueError(f"layer {i + 1} of {len(self.layers)} (network.layers[{i}]): "
+                                 f"{error}") from None
         return input_data
 
+    def _check_backend(self, array):
+        own, given = self.backend, _backend.backend_of(array)
+        if own is not None and given != own:
+            raise TypeError(
+                f"this network's parameters are on the {own!r} backend but the input is an "
+                f"MLArray of the {given!r} backend; pass plain data (x.numpy()) or an MLArray "
+                f"made under smolml.use_backend({own!r}), or build the network on the "
+                f"{given!r} backend")
+
+    @_on_own_backend
     def train(self, X, y, epochs, verbose=True, print_every=1, batch_size=None, shuffle=True,
               validation_data=None):
         """Fit the parameters to (X, y) by gradient descent; returns the loss history.
@@ -94,14 +134,14 @@ class NeuralNetwork:
         X_data, y_data = _training_data(X, y, "X", "y")
         if len(X_data) == 0:
             raise ValueError("cannot train on an empty data set")
-        self._check_targets(X_data, y_data, "y")
+        self._check_data(X_data, y_data, "X", "y")
         dtype = self.dtype
         batches = _Batches(X_data, y_data, _check_batch_size(batch_size, len(X_data)), shuffle,
                            dtype)
         if validation_data is not None:
             X_val, y_val = _validation_pair(validation_data)
             X_val, y_val = _training_data(X_val, y_val, "X_val", "y_val")
-            self._check_targets(X_val, y_val, "y_val")
+            self._check_data(X_val, y_val, "X_val", "y_val")
             X_val = MLArray(X_val, requires_grad=False, dtype=dtype)
             y_val = MLArray(y_val, requires_grad=False, dtype=dtype)
 
@@ -127,18 +167,25 @@ class NeuralNetwork:
                     break
         return history
 
-    def _check_targets(self, X, y, name):
-        """For smolml's own losses, check y against the network's output shape under
-        the losses' shape rule now (one sample goes through the network under no_grad),
-        so that a y that does not fit fails naming y, not in the middle of training."""
-        if len(X) == 0 or self.loss_function not in losses.LOSSES.values():
+    def _check_data(self, X, y, X_name, y_name):
+        """Run the first sample through the network (under no_grad) and, for smolml's
+        own losses, check y against the output's shape under the losses' shape rule:
+        data that does not fit fails now, naming X or y, not in the middle of training."""
+        if len(X) == 0:
             return
         with no_grad():
-            output_shape = (len(X),) + tuple(self.forward(X[:1]).shape[1:])
+            try:
+                output = self.forward(MLArray(X[:1], requires_grad=False, dtype=self.dtype))
+            except ValueError as error:
+                raise ValueError(f"{X_name} of shape {X.shape} does not fit the network: "
+                                 f"{error}") from None
+        if self.loss_function not in losses.LOSSES.values():
+            return
+        output_shape = (len(X),) + tuple(output.shape[1:])
         try:
             losses.check_shapes(output_shape, y.shape, self.loss_function)
         except ValueError as error:
-            raise ValueError(f"{name} of shape {y.shape} does not fit the network's output "
+            raise ValueError(f"{y_name} of shape {y.shape} does not fit the network's output "
                              f"of shape {output_shape}: {error}") from None
 
     def _loss_on(self, X, y):
