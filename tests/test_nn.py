@@ -395,7 +395,7 @@ def test_load_checks_shapes(backend, tmp_path):
 
 def test_load_rejects_other_files(tmp_path):
     np.savez(tmp_path / "other.npz", numbers=np.arange(3))
-    with pytest.raises(ValueError, match="not a smolml NeuralNetwork file"):
+    with pytest.raises(ValueError, match="not a smolml network file"):
         NeuralNetwork.load(tmp_path / "other.npz")
     np.savez(tmp_path / "pickled.npz", activations=np.array([object()], dtype=object))
     with pytest.raises(ValueError):

@@ -12,12 +12,12 @@ from smolml._grad import no_grad
 from smolml._random import rng
 from smolml.core.ml_array import MLArray
 from smolml.core.value import Value
+from smolml.models.nn import _files
+from smolml.models.nn._files import FILE_FORMAT, FILE_VERSION
 from smolml.models.nn.layer import DenseLayer
 from smolml.utils import activation, losses, memory, optimizers
 from smolml.utils.initializers import WeightInitializer
 
-FILE_FORMAT = "smolml.NeuralNetwork"
-FILE_VERSION = 1
 
 
 def _on_own_backend(method):
@@ -245,7 +245,9 @@ class NeuralNetwork:
 
         NumPy arrays only (no pickle). NumPy adds `.npz` to a path without it; the
         path written is returned. The loss function's name is stored too; the
-        optimizer and its state are not.
+        optimizer and its state are not. An activation or loss that load could not
+        find again by its name (a lambda, a functools.partial, a function that shares
+        a name with one of smolml's) is a ValueError saying what to do instead.
         """
         arrays = {
             "format": np.array(FILE_FORMAT),
@@ -253,9 +255,11 @@ class NeuralNetwork:
             "input_sizes": np.array([layer.input_size for layer in self._dense_layers()],
                                     dtype=np.int64),
             "output_sizes": np.array([layer.output_size for layer in self.layers], dtype=np.int64),
-            "activations": np.array([layer.activation_function.__name__ for layer in self.layers],
-                                    dtype=np.str_),
-            "loss_function": np.array(getattr(self.loss_function, "__name__", "")),
+            "activations": np.array([_saved_name(layer.activation_function, activation.ACTIVATIONS,
+                                                 f"layer {i + 1}'s activation", "activations=")
+                                     for i, layer in enumerate(self.layers)], dtype=np.str_),
+            "loss_function": np.array(_saved_name(self.loss_function, losses.LOSSES,
+                                                  "the loss function", "loss_function=")),
         }
         for i, layer in enumerate(self.layers):
             arrays[f"weights_{i}"] = layer.weights.numpy()
@@ -268,45 +272,41 @@ class NeuralNetwork:
     def load(cls, path, loss_function=None, optimizer=None, activations=None):
         """Rebuild a network written by `save`, on the active backend.
 
-        Activations and the loss function are found by name in `smolml.utils`;
-        pass `activations={name: function}` for others and `loss_function=` to
-        override or supply the loss. `optimizer` as in `NeuralNetwork(...)`.
-        Raises ValueError when the file is not a smolml network or a parameter's
-        shape does not match its layer's sizes.
+        Activation and loss names are looked up among smolml's own
+        (`activation.ACTIVATIONS`, `losses.LOSSES`) and nowhere else; pass
+        `activations={name: function}` for others and `loss_function=` to override or
+        supply the loss. `optimizer` as in `NeuralNetwork(...)`. Only the entries a
+        network file has are read, each checked against the file's header before it
+        is decompressed; a file that is not a network `save` wrote, or whose entries
+        do not agree (layer counts, sizes that do not chain, parameter shapes, an
+        unknown version) is a ValueError starting "not a smolml network file".
         """
         path = os.fspath(path)
         if not os.path.exists(path) and os.path.exists(path + ".npz"):
             path += ".npz"
-        with np.load(path, allow_pickle=False) as stored:
-            contents = {key: stored[key] for key in stored.files}
-        for key in ("format", "input_sizes", "output_sizes", "activations"):
-            if key not in contents:
-                raise ValueError(f"{path} is not a smolml NeuralNetwork file (no {key!r} entry)")
-        if str(contents["format"]) != FILE_FORMAT:
-            raise ValueError(f"{path} is not a smolml NeuralNetwork file "
-                             f"(format {str(contents['format'])!r})")
-        known = dict(activations or {})
+        contents = _files.read_npz(path)
+        known = {**activation.ACTIVATIONS, **dict(activations or {})}
         layers = []
         sizes = zip(contents["input_sizes"], contents["output_sizes"], contents["activations"])
         for i, (n_in, n_out, name) in enumerate(sizes):
             n_in, n_out, name = int(n_in), int(n_out), str(name)
-            function = known.get(name) or getattr(activation, name, None)
+            function = known.get(name)
             if not callable(function):
                 raise ValueError(f"layer {i + 1} of {path} uses activation {name!r}, which is "
-                                 f"not in smolml.utils.activation; pass "
-                                 f"activations={{{name!r}: function}}")
-            weights = _stored_parameter(contents, f"weights_{i}", (n_in, n_out), path)
-            biases = _stored_parameter(contents, f"biases_{i}", (1, n_out), path)
+                                 f"not one of smolml's ({', '.join(activation.ACTIVATIONS)}); "
+                                 f"pass activations={{{name!r}: function}}")
+            weights = _stored_parameter(contents[f"weights_{i}"])
+            biases = _stored_parameter(contents[f"biases_{i}"])
             layer = DenseLayer(n_in, n_out, function, weight_initializer=_Stored(weights),
                                dtype=weights.dtype)
             layer.biases.update_values(biases)
             layers.append(layer)
         if loss_function is None:
-            name = str(contents.get("loss_function", ""))
-            loss_function = getattr(losses, name, None) if name else None
-            if not callable(loss_function):
-                raise ValueError(f"{path} was trained with loss {name!r}, which is not in "
-                                 f"smolml.utils.losses; pass loss_function=")
+            name = str(contents["loss_function"])
+            loss_function = losses.LOSSES.get(name)
+            if loss_function is None:
+                raise ValueError(f"{path} was trained with loss {name!r}, which is not one of "
+                                 f"smolml's ({', '.join(losses.LOSSES)}); pass loss_function=")
         return cls(layers, loss_function, optimizer)
 
     def _dense_layers(self):
@@ -434,14 +434,26 @@ def _check_batch_size(batch_size, n_samples):
     return min(_checks.integer(batch_size, "batch_size", minimum=1), n_samples)
 
 
-def _stored_parameter(contents, key, shape, path):
-    if key not in contents:
-        raise ValueError(f"{path} has no {key!r} entry")
-    array = contents[key]
-    if array.shape != shape:
-        raise ValueError(f"{key} in {path} has shape {array.shape}; its layer needs {shape}")
+def _stored_parameter(array):
     # a network saved in float32 loads in float32; any other numbers as float64
     return array if array.dtype == np.float32 else array.astype(np.float64)
+
+
+def _saved_name(function, registry, what, on_load):
+    """The name `save` stores for `function`, if load can find it again by that name:
+    smolml's own function under its name, or another function with a name of its own
+    (which load then needs through `on_load`)."""
+    name = getattr(function, "__name__", None)
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ValueError(
+            f"cannot save {what} {function!r}: it has no name that load could find it by. "
+            f"Write it as a named function (def my_function(...): ...) and give it to "
+            f"NeuralNetwork.load with {on_load}")
+    if name in registry and registry[name] is not function:
+        raise ValueError(
+            f"cannot save {what}: it is named {name!r} but is not smolml's {name}, so load "
+            f"would give smolml's. Rename it and give it to NeuralNetwork.load with {on_load}")
+    return name
 
 
 class _Stored(WeightInitializer):
