@@ -13,9 +13,11 @@ The closed-form least-squares solution exists for these models; they are trained
 gradient descent anyway because that is what they are here to show.
 """
 import itertools
+import math
 
 import numpy as np
 
+from smolml import _checks
 from smolml._data import as_float_array
 from smolml.core.ml_array import MLArray, ones
 import smolml.utils.initializers as initializers
@@ -117,16 +119,19 @@ class Regression:
         return self.input_size
 
     def _check_X(self, X):
-        """X as a float64 array of shape (n_samples, n_inputs), or a clear error."""
+        """X as a finite float64 array of shape (n_samples, n_inputs) with at least one
+        sample, or a clear error."""
         X = as_float_array(X, "X")
         if X.ndim == 1 and self._n_inputs == 1:
             X = X.reshape(-1, 1)
         if X.ndim != 2:
             raise ValueError(f"X must be 2-D (n_samples, n_features); got shape {X.shape}")
+        if X.shape[0] == 0:
+            raise ValueError("X has no samples")
         if X.shape[1] != self._n_inputs:
             raise ValueError(f"X has {X.shape[1]} features but {type(self).__name__} "
                              f"expects {self._n_inputs}")
-        return X
+        return _checks.finite(X, "X")
 
     def __repr__(self):
         import smolml.utils.memory as memory
@@ -165,7 +170,15 @@ class PolynomialRegression(Regression):
     (combinations with replacement, by degree), so `input_size` of the underlying
     linear model is the number of monomials; `original_input_size` is the number of
     raw features X must have.
+
+    The number of monomials of degree 1..d in n inputs is C(n + d, d) − 1, and it grows
+    fast (100 inputs at degree 8 give 3.5e11); more than MAX_FEATURES of them is a
+    ValueError giving the count.
     """
+
+    MAX_FEATURES = 10_000
+    """The most monomials a model may have: each is one column of the design matrix
+    (n_samples numbers) and one weight."""
 
     def __init__(self, input_size, degree, loss_function=None, optimizer=None, initializer=None):
         if not isinstance(degree, (int, np.integer)) or isinstance(degree, bool) or degree < 1:
@@ -175,8 +188,13 @@ class PolynomialRegression(Regression):
             raise ValueError(f"input_size must be a positive integer; got {input_size!r}")
         self.original_input_size = int(input_size)
         self.degree = int(degree)
-        super().__init__(self._calculate_num_features(self.original_input_size, self.degree),
-                         loss_function, optimizer, initializer)
+        n_features = self._calculate_num_features(self.original_input_size, self.degree)
+        if n_features > self.MAX_FEATURES:
+            raise ValueError(
+                f"{self.original_input_size} inputs at degree {self.degree} give {n_features:,} "
+                f"polynomial features, more than PolynomialRegression.MAX_FEATURES "
+                f"({self.MAX_FEATURES:,}); use a lower degree or fewer inputs")
+        super().__init__(n_features, loss_function, optimizer, initializer)
 
     @property
     def _n_inputs(self):
@@ -190,7 +208,9 @@ class PolynomialRegression(Regression):
                 for combination in itertools.combinations_with_replacement(range(n_features), d)]
 
     def _calculate_num_features(self, n_features, degree):
-        return len(self.generate_combinations(n_features, degree))
+        """C(n + d, d) − 1: the monomials of degree 1..d in n variables, counted
+        without listing them (stars and bars, minus the constant monomial)."""
+        return math.comb(n_features + degree, degree) - 1
 
     def transform_features(self, X):
         """The polynomial design matrix: MLArray `(n_samples, n_monomials)`.
@@ -230,4 +250,4 @@ def _as_targets(y, n_samples):
     if len(y) != n_samples:
         raise ValueError(f"X and y have different lengths: X has {n_samples} samples, "
                          f"y has {len(y)}")
-    return y
+    return _checks.finite(y, "y")
