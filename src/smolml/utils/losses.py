@@ -61,8 +61,10 @@ def _squeezed(shape):
 
 def _aligned(y_pred, y_true, loss, hint=""):
     """y_true reshaped to y_pred's shape where the policy aligns them."""
+    if y_true.shape == y_pred.shape:     # the usual case, checked first: it costs nothing
+        return y_true
     check_shapes(y_pred.shape, y_true.shape, loss, hint)
-    if y_true.shape == y_pred.shape or y_true.ndim == 0:
+    if y_true.ndim == 0:
         return y_true
     return y_true.reshape(y_pred.shape)
 

@@ -115,7 +115,8 @@ class NeuralNetwork:
         epochs, a line with the epoch's loss.
 
         Ctrl-C stops training after the step under way and returns the history so
-        far (a second Ctrl-C interrupts at once); a `KeyboardInterrupt` raised inside
+        far (a second Ctrl-C interrupts at once, except while the layers are being
+        updated: that always finishes first); a `KeyboardInterrupt` raised inside
         a step (by the loss function, say) abandons that step. Either way the
         parameters hold the last completed update, and an epoch cut short counts with
         the mean of its completed steps.
@@ -223,13 +224,14 @@ class NeuralNetwork:
                 f"{steps_per_epoch}); training stopped before applying that step. "
                 f"A smaller learning rate or scaled inputs usually help.")
         loss.backward()
-        # A new step for the optimizer only now: a step abandoned before its update
-        # must not advance Adam's t.
-        if hasattr(self.optimizer, "begin_step"):
-            self.optimizer.begin_step()
-        for idx, layer in enumerate(self.layers):
-            layer.update(self.optimizer, idx)
-        self._restart(X, y)
+        with _Updating():   # a Ctrl-C from here on waits until every layer is updated
+            # A new step for the optimizer only now: a step abandoned before its update
+            # must not advance Adam's t.
+            if hasattr(self.optimizer, "begin_step"):
+                self.optimizer.begin_step()
+            for idx, layer in enumerate(self.layers):
+                layer.update(self.optimizer, idx)
+            self._restart(X, y)
         return loss_value
 
     def _restart(self, X, y):
@@ -476,31 +478,59 @@ def _progress_bar():
 
 class _StopAfterStep:
     """While training, the first Ctrl-C only asks to stop once the current step is
-    done (so no layer is left half updated); a second one interrupts at once.
+    done (so no layer is left half updated); a second one interrupts at once, unless
+    it lands while the layers are being updated (see `_Updating`): then it is held,
+    the update finishes, and training stops after that step.
 
     Only the main thread receives signals, so elsewhere this does nothing, and a
     SIGINT handler someone else installed is left alone.
     """
 
+    active = None
+    """The instance whose handler is installed now, if any (`_Updating` marks it)."""
+
     def __init__(self, verbose):
         self.verbose = verbose
         self.requested = False
+        self.updating = False
         self._previous = None
+        self._outer = None
 
     def __enter__(self):
         if (threading.current_thread() is threading.main_thread()
                 and signal.getsignal(signal.SIGINT) is signal.default_int_handler):
             self._previous = signal.signal(signal.SIGINT, self._handle)
+            self._outer, _StopAfterStep.active = _StopAfterStep.active, self
         return self
 
     def _handle(self, signum, frame):
-        if self.requested:
+        if self.requested and not self.updating:
             raise KeyboardInterrupt
-        self.requested = True
-        if self.verbose:
+        if not self.requested and self.verbose:
             _progress_bar().write("Stopping after this step (press Ctrl-C again to stop now).")
+        self.requested = True
 
     def __exit__(self, *exc):
         if self._previous is not None:
             signal.signal(signal.SIGINT, self._previous)
+            _StopAfterStep.active = self._outer
+        return False
+
+
+class _Updating:
+    """`with _Updating():` around a step's parameter updates. A Ctrl-C that arrives
+    inside only asks training to stop after the step, so every layer ends at the same
+    step (two attribute writes: nothing a step would notice)."""
+
+    __slots__ = ("ctrl_c",)
+
+    def __enter__(self):
+        self.ctrl_c = _StopAfterStep.active
+        if self.ctrl_c is not None:
+            self.ctrl_c.updating = True
+        return self
+
+    def __exit__(self, *exc):
+        if self.ctrl_c is not None:
+            self.ctrl_c.updating = False
         return False
