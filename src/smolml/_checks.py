@@ -60,6 +60,22 @@ def finite(array, name):
     return array
 
 
+def named_function(function, registry, kind, kinds, what):
+    """`function` if it is callable, or the function `registry` holds under that name
+    (a str); ValueError listing the registry's names for an unknown one, TypeError
+    naming `what` for anything else. `kind` / `kinds` ("loss" / "losses") say what
+    the registry holds."""
+    names = ", ".join(sorted(registry))
+    if isinstance(function, str):
+        if function not in registry:
+            raise ValueError(f"unknown {kind} {function!r}; smolml's {kinds} are {names}")
+        return registry[function]
+    if not callable(function):
+        raise TypeError(f"{what} must be a function or the name of one of smolml's {kinds} "
+                        f"({names}); got {type(function).__name__}")
+    return function
+
+
 def on_backend_of(obj):
     """A context in which new MLArrays are made on `obj`'s backend (the active one if
     `obj` is not a smolml object), so data made to go with `obj` can be combined with it."""

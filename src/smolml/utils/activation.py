@@ -6,6 +6,7 @@ the autograd graph gets one node per operation and gradients flow back on their 
 Anything else array-like (numbers, nested lists, NumPy arrays) is first turned into
 an `MLArray`.
 """
+from smolml import _checks
 from smolml._grad import no_grad
 from smolml.core.ml_array import MLArray
 from smolml.core.value import Value
@@ -88,13 +89,5 @@ def resolve(function):
     ValueError listing the valid names for an unknown name; TypeError for anything
     that is neither a name nor callable.
     """
-    if isinstance(function, str):
-        if function not in ACTIVATIONS:
-            raise ValueError(f"unknown activation {function!r}; smolml's activations are "
-                             f"{', '.join(sorted(ACTIVATIONS))}")
-        return ACTIVATIONS[function]
-    if not callable(function):
-        raise TypeError(f"an activation must be a function or the name of one of "
-                        f"smolml's ({', '.join(sorted(ACTIVATIONS))}); got "
-                        f"{type(function).__name__}")
-    return function
+    return _checks.named_function(function, ACTIVATIONS, "activation", "activations",
+                                  "an activation")

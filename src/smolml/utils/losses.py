@@ -186,13 +186,4 @@ LOSSES = {function.__name__: function for function in
 def resolve(loss_function):
     """A loss given as a function (returned as is) or a name in LOSSES; ValueError
     listing the valid names for an unknown one, TypeError for anything else."""
-    if isinstance(loss_function, str):
-        if loss_function not in LOSSES:
-            raise ValueError(f"unknown loss {loss_function!r}; smolml's losses are "
-                             f"{', '.join(sorted(LOSSES))}")
-        return LOSSES[loss_function]
-    if not callable(loss_function):
-        raise TypeError(f"loss_function must be a function (y_pred, y_true) -> 0-d MLArray "
-                        f"or the name of one of smolml's ({', '.join(sorted(LOSSES))}); got "
-                        f"{type(loss_function).__name__}")
-    return loss_function
+    return _checks.named_function(loss_function, LOSSES, "loss", "losses", "loss_function")
