@@ -103,3 +103,12 @@ def test_too_many_features_is_refused_at_once(backend, monkeypatch):
     assert PolynomialRegression(n, 2).input_size == math.comb(n + 2, 2) - 1
     with pytest.raises(ValueError, match="MAX_FEATURES"):
         PolynomialRegression(n + 1, 2)
+
+
+@pytest.mark.parametrize("keyword, value, error", [
+    ("iterations", -1, ValueError), ("iterations", True, TypeError),
+    ("iterations", 2.0, TypeError), ("print_every", 0, ValueError),
+    ("print_every", False, TypeError)])
+def test_fit_counts_are_integers(backend, keyword, value, error):
+    with pytest.raises(error, match=f"{keyword} must be"):
+        LinearRegression(2).fit(X, Y, verbose=False, **{keyword: value})

@@ -11,7 +11,6 @@ from smolml import _backend, _checks, _dtype
 from smolml._grad import no_grad
 from smolml._random import rng
 from smolml.core.ml_array import MLArray
-from smolml.core.value import Value
 from smolml.models.nn import _files
 from smolml.models.nn._files import FILE_FORMAT, FILE_VERSION
 from smolml.models.nn.layer import DenseLayer
@@ -126,8 +125,9 @@ class NeuralNetwork:
 
         Before the first step, the inputs are checked: X and y (and the validation
         data) must be finite and have one row per sample, y must fit the network's
-        output under the loss's shape rule (see `utils.losses`), `epochs` and
-        `batch_size` must be integers (ValueError or TypeError naming the argument).
+        output under the loss's shape rule (see `utils.losses`), `epochs` (>= 0) and
+        `batch_size` (>= 1) must be integers, Python or NumPy, not bools (ValueError or
+        TypeError naming the argument).
         A loss that does not depend on any parameter is a RuntimeError at the first
         step.
         """
@@ -379,16 +379,17 @@ def _validation_pair(validation_data):
 def _check_loss_is_trainable(loss, loss_function):
     """A loss must be an MLArray (or Value) whose graph reaches a parameter; one that
     needs no gradient would make every step a silent no-op."""
+    if _backend.backend_of(loss) is not None and loss.requires_grad:
+        return
     name = getattr(loss_function, "__name__", repr(loss_function))
-    if not isinstance(loss, (MLArray, Value)):
+    if _backend.backend_of(loss) is None:
         raise TypeError(f"the loss function {name} returned {type(loss).__name__}; it must "
                         f"return a 0-d MLArray built with MLArray operations")
-    if not loss.requires_grad:
-        raise RuntimeError(
-            f"the loss from {name} does not depend on any parameter (it needs no gradient), "
-            f"so training cannot change it. Usually the graph was cut: an activation or "
-            f"loss that computes with NumPy or float() and wraps the result in a new "
-            f"MLArray, or a forward pass run under smolml.no_grad().")
+    raise RuntimeError(
+        f"the loss from {name} does not depend on any parameter (it needs no gradient), "
+        f"so training cannot change it. Usually the graph was cut: an activation or "
+        f"loss that computes with NumPy or float() and wraps the result in a new "
+        f"MLArray, or a forward pass run under smolml.no_grad().")
 
 
 def _as_numpy(data, name):

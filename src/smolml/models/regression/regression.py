@@ -58,10 +58,8 @@ class Regression:
         loss values (floats) before each step. Raises ValueError when X and y have
         different numbers of samples or X has the wrong number of features.
         """
-        if not isinstance(iterations, (int, np.integer)) or iterations < 0:
-            raise ValueError(f"iterations must be a non-negative integer; got {iterations!r}")
-        if not isinstance(print_every, (int, np.integer)) or print_every < 1:
-            raise ValueError(f"print_every must be a positive integer; got {print_every!r}")
+        iterations = _checks.integer(iterations, "iterations")
+        print_every = _checks.integer(print_every, "print_every", minimum=1)
         X = self._check_X(X)
         y = _as_targets(y, len(X))
         # The data are constants of the optimisation: arrays that track no gradient,
