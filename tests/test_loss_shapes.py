@@ -145,8 +145,9 @@ def test_train_with_class_index_labels(backend):
     assert runs[0][-1] < runs[0][0]
 
 
-def test_label_vector_for_mse_gets_a_hint_not_a_broadcast(backend):
+def test_label_vector_for_mse_is_an_error_not_a_broadcast(backend):
     smolml.manual_seed(0)
     network = NeuralNetwork([DenseLayer(2, 3, activation.softmax)], losses.mse_loss)
-    with pytest.raises(ValueError, match=r"mse_loss: predictions of shape \(4, 3\) and targets of shape \(4,\)"):
+    with pytest.raises(ValueError, match=r"mse_loss: predictions of shape \(4, 3\) and "
+                                         r"targets of shape \(4,\)"):
         network.train(np.zeros((4, 2)), np.array([0, 1, 2, 1]), epochs=1, verbose=False)

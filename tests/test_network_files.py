@@ -66,7 +66,7 @@ def test_unknown_members_are_never_read(backend, tmp_path):
                                   expected.layers[1].weights.numpy())
 
 
-def test_a_member_larger_than_its_header_says_is_refused_before_decompressing(tmp_path):
+def test_a_member_larger_than_its_header_says_is_refused_before_decompressing(backend, tmp_path):
     contents = saved_contents(tmp_path)
     del contents["weights_1"]
     path = write(tmp_path, contents)
@@ -101,7 +101,7 @@ def test_a_member_larger_than_its_header_says_is_refused_before_decompressing(tm
     (lambda c: c.update(weights_0=np.zeros((3, 4), dtype=np.int64)), "weights_0 holds int64"),
     (lambda c: c.update(biases_1=np.zeros((2, 1))), "biases_1 has shape (2, 1)"),
 ])
-def test_inconsistent_files_are_refused(tmp_path, change, words):
+def test_inconsistent_files_are_refused(backend, tmp_path, change, words):
     contents = saved_contents(tmp_path)
     change(contents)
     with pytest.raises(ValueError) as info:
@@ -116,7 +116,7 @@ def test_inconsistent_files_are_refused(tmp_path, change, words):
     lambda path: path.write_bytes(np.random.default_rng(0).bytes(4096)),
     lambda path: path.write_bytes(b""),
 ])
-def test_other_files_are_not_network_files(tmp_path, make):
+def test_other_files_are_not_network_files(backend, tmp_path, make):
     path = tmp_path / "other.npz"
     make(path)
     with pytest.raises(ValueError) as info:
@@ -125,7 +125,7 @@ def test_other_files_are_not_network_files(tmp_path, make):
     assert message.startswith("not a smolml network file") and "pickle" not in message
 
 
-def test_a_pickled_member_is_refused(tmp_path):
+def test_a_pickled_member_is_refused(backend, tmp_path):
     contents = saved_contents(tmp_path)
     path = write(tmp_path, contents)
     with zipfile.ZipFile(path) as archive:
@@ -142,7 +142,7 @@ def test_a_pickled_member_is_refused(tmp_path):
 
 @pytest.mark.parametrize("name", ["MLArray", "no_grad", "__class__", "_as_node", "resolve",
                                   "Value"])
-def test_stored_activation_names_resolve_only_to_activations(tmp_path, name):
+def test_stored_activation_names_resolve_only_to_activations(backend, tmp_path, name):
     contents = saved_contents(tmp_path)
     contents["activations"] = np.array(["relu", name])
     with pytest.raises(ValueError, match=f"uses activation '{name}', which is not one of"):
@@ -153,7 +153,7 @@ def test_stored_activation_names_resolve_only_to_activations(tmp_path, name):
 
 @pytest.mark.parametrize("name", ["MLArray", "_pair", "__class__", "EPSILON", "resolve",
                                   "check_shapes"])
-def test_stored_loss_names_resolve_only_to_losses(tmp_path, name):
+def test_stored_loss_names_resolve_only_to_losses(backend, tmp_path, name):
     contents = saved_contents(tmp_path)
     contents["loss_function"] = np.array(name)
     with pytest.raises(ValueError, match=f"trained with loss '{name}', which is not one of"):

@@ -59,11 +59,11 @@ def _squeezed(shape):
     return tuple(n for n in shape if n != 1)
 
 
-def _aligned(y_pred, y_true, loss, hint=""):
+def _aligned(y_pred, y_true, loss):
     """y_true reshaped to y_pred's shape where the policy aligns them."""
     if y_true.shape == y_pred.shape:     # the usual case, checked first: it costs nothing
         return y_true
-    check_shapes(y_pred.shape, y_true.shape, loss, hint)
+    check_shapes(y_pred.shape, y_true.shape, loss)
     if y_true.ndim == 0:
         return y_true
     return y_true.reshape(y_pred.shape)
@@ -74,17 +74,18 @@ def _is_class_index_shape(pred_shape, true_shape):
             and _squeezed(true_shape) != _squeezed(pred_shape))
 
 
-def check_shapes(pred_shape, true_shape, loss, hint=""):
+def check_shapes(pred_shape, true_shape, loss):
     """ValueError unless targets of `true_shape` may go with predictions of
     `pred_shape` under the shape policy above; `loss` (a name or one of this module's
     functions) is named in the message."""
     loss = getattr(loss, "__name__", loss)
     pred_shape, true_shape = tuple(pred_shape), tuple(true_shape)
+    hint = ""
     if loss == "categorical_cross_entropy":
         if _is_class_index_shape(pred_shape, true_shape):
             return
-        hint = hint or (f", or class indices of shape {pred_shape[:-1]}"
-                        if len(pred_shape) >= 2 else "")
+        if len(pred_shape) >= 2:
+            hint = f", or class indices of shape {pred_shape[:-1]}"
     if (true_shape == pred_shape or true_shape == ()
             or _squeezed(true_shape) == _squeezed(pred_shape)):
         return
@@ -100,7 +101,8 @@ def _one_hot(y_pred, indices, loss):
     whole = np.isfinite(numbers) & (numbers == np.round(numbers))
     if not whole.all():
         first = numbers[~whole].ravel()[0]
-        raise ValueError(f"{loss}: class-index targets must be whole numbers; got {float(first)!r}")
+        raise ValueError(f"{loss}: class-index targets must be whole numbers; "
+                         f"got {float(first)!r}")
     outside = (numbers < 0) | (numbers >= n_classes)
     if outside.any():
         first = numbers[outside].ravel()[0]

@@ -75,4 +75,4 @@ class DenseLayer:
 
 
 def _name(function):
-    return getattr(function, "__name__", None) or repr(function)
+    return getattr(function, "__name__", None) or type(function).__name__

@@ -18,7 +18,6 @@ from smolml.utils import activation, losses, memory, optimizers
 from smolml.utils.initializers import WeightInitializer
 
 
-
 def _on_own_backend(method):
     """Run `method` with the network's backend active, so the MLArrays it makes (data
     batches, optimizer state) can be combined with the network's parameters."""
@@ -258,10 +257,12 @@ class NeuralNetwork:
                                     dtype=np.int64),
             "output_sizes": np.array([layer.output_size for layer in self.layers], dtype=np.int64),
             "activations": np.array([_saved_name(layer.activation_function, activation.ACTIVATIONS,
-                                                 f"layer {i + 1}'s activation", "activations=")
+                                                 f"layer {i + 1}'s activation",
+                                                 "activations={'my_function': my_function}")
                                      for i, layer in enumerate(self.layers)], dtype=np.str_),
             "loss_function": np.array(_saved_name(self.loss_function, losses.LOSSES,
-                                                  "the loss function", "loss_function=")),
+                                                  "the loss function",
+                                                  "loss_function=my_function")),
         }
         for i, layer in enumerate(self.layers):
             arrays[f"weights_{i}"] = layer.weights.numpy()
@@ -381,7 +382,7 @@ def _check_loss_is_trainable(loss, loss_function):
     needs no gradient would make every step a silent no-op."""
     if _backend.backend_of(loss) is not None and loss.requires_grad:
         return
-    name = getattr(loss_function, "__name__", repr(loss_function))
+    name = getattr(loss_function, "__name__", None) or type(loss_function).__name__
     if _backend.backend_of(loss) is None:
         raise TypeError(f"the loss function {name} returned {type(loss).__name__}; it must "
                         f"return a 0-d MLArray built with MLArray operations")
@@ -448,8 +449,10 @@ def _saved_name(function, registry, what, on_load):
     (which load then needs through `on_load`)."""
     name = getattr(function, "__name__", None)
     if not isinstance(name, str) or not name.isidentifier():
+        kind = type(function)
+        shown = "a lambda" if name == "<lambda>" else f"a {kind.__module__}.{kind.__qualname__}"
         raise ValueError(
-            f"cannot save {what} {function!r}: it has no name that load could find it by. "
+            f"cannot save {what}, {shown}: it has no name that load could find it by. "
             f"Write it as a named function (def my_function(...): ...) and give it to "
             f"NeuralNetwork.load with {on_load}")
     if name in registry and registry[name] is not function:
