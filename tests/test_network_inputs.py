@@ -35,9 +35,18 @@ def test_wrong_input_width_names_the_layer(backend, width):
 
 def test_layers_that_do_not_chain_name_the_second_layer(backend):
     net = NeuralNetwork([DenseLayer(2, 3), DenseLayer(4, 1)], losses.mse_loss)
-    with pytest.raises(ValueError, match=r"layer 2 of 2 \(network.layers\[1\]\): "
-                                         r"DenseLayer\(in=4, out=1.*got shape \(1, 3\)"):
+    with pytest.raises(ValueError, match=r"X of shape \(4, 2\) does not fit the network: "
+                                         r"layer 2 of 2 \(network.layers\[1\]\): "
+                                         r"DenseLayer\(in=4, out=1.*gets shape \(4, 3\)"):
         net.train(X, Y, epochs=1, verbose=False)
+    with pytest.raises(ValueError, match=r"layer 2 of 2 \(network.layers\[1\]\): "
+                                         r"DenseLayer\(in=4, out=1.*got shape \(4, 3\)"):
+        net.forward(X)
+
+
+def test_one_dimensional_X_is_refused(backend):
+    with pytest.raises(ValueError, match=r"X must have a feature axis.*\(4,\)"):
+        network().train(X[:, 0], Y, epochs=1, verbose=False)
 
 
 def test_a_pure_network_trains_outside_its_block(both_backends):

@@ -78,8 +78,7 @@ class NeuralNetwork:
             try:
                 input_data = layer.forward(input_data)
             except ValueError as error:
-                raise ValueError(f"layer {i + 1} of {len(self.layers)} (network.layers[{i}]): "
-                                 f"{error}") from None
+                raise ValueError(f"{_layer_label(i, len(self.layers))}{error}") from None
         return input_data
 
     def _check_backend(self, array):
@@ -168,25 +167,31 @@ class NeuralNetwork:
         return history
 
     def _check_data(self, X, y, X_name, y_name):
-        """Run the first sample through the network (under no_grad) and, for smolml's
-        own losses, check y against the output's shape under the losses' shape rule:
-        data that does not fit fails now, naming X or y, not in the middle of training."""
-        if len(X) == 0:
-            return
-        with no_grad():
-            try:
-                output = self.forward(MLArray(X[:1], requires_grad=False, dtype=self.dtype))
-            except ValueError as error:
+        """Check X against the layers' sizes and, for smolml's own losses, y against the
+        last layer's output under the losses' shape rule, before any step: data that
+        does not fit fails now, naming X or y. Only sizes are read (nothing runs, no
+        random number is drawn); past a layer without `input_size` and `output_size`
+        the first step checks."""
+        if X.ndim < 2:
+            raise ValueError(f"{X_name} must have a feature axis, shape (n_samples, "
+                             f"n_features); got shape {X.shape}")
+        shape = X.shape
+        for i, layer in enumerate(self.layers):
+            n_in, n_out = getattr(layer, "input_size", None), getattr(layer, "output_size", None)
+            if n_in is None or n_out is None:
+                return
+            if shape[-1] != n_in:
                 raise ValueError(f"{X_name} of shape {X.shape} does not fit the network: "
-                                 f"{error}") from None
+                                 f"{_layer_label(i, len(self.layers))}{layer!r} expects "
+                                 f"inputs of shape (N, {n_in}); gets shape {shape}")
+            shape = shape[:-1] + (n_out,)
         if self.loss_function not in losses.LOSSES.values():
             return
-        output_shape = (len(X),) + tuple(output.shape[1:])
         try:
-            losses.check_shapes(output_shape, y.shape, self.loss_function)
+            losses.check_shapes(shape, y.shape, self.loss_function)
         except ValueError as error:
             raise ValueError(f"{y_name} of shape {y.shape} does not fit the network's output "
-                             f"of shape {output_shape}: {error}") from None
+                             f"of shape {shape}: {error}") from None
 
     def _loss_on(self, X, y):
         with no_grad():
@@ -360,6 +365,10 @@ def _layer_memory(layer_size):
     return (f"{memory.format_size(layer_size['total'])} "
             f"(weights: {memory.format_size(layer_size['weights_size'])}, "
             f"biases: {memory.format_size(layer_size['biases_size'])})")
+
+
+def _layer_label(i, n_layers):
+    return f"layer {i + 1} of {n_layers} (network.layers[{i}]): "
 
 
 def _training_data(X, y, X_name, y_name):
