@@ -110,6 +110,25 @@ def test_inconsistent_files_are_refused(backend, tmp_path, change, words):
     assert message.startswith("not a smolml network file") and words in message, message
 
 
+def npy_with_header(shape, payload):
+    header = f"{{'descr': '<f8', 'fortran_order': False, 'shape': {shape}, }}"
+    header += " " * (118 - len(header)) + "\n"
+    return b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header.encode() + payload
+
+
+@pytest.mark.parametrize("shape", ["(-4, 2)", "(4, -2)", "(10, 10)"])
+def test_a_parameter_header_that_lies_is_refused(backend, tmp_path, shape):
+    """A negative size would mean "read to the end" (a zip bomb); a size larger than
+    the entry would read past it."""
+    contents = saved_contents(tmp_path)
+    del contents["weights_1"]
+    path = write(tmp_path, contents)
+    with zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("weights_1.npy", npy_with_header(shape, bytes(64)))
+    with pytest.raises(ValueError, match="not a smolml network file.*'weights_1' entry claims"):
+        NeuralNetwork.load(path)
+
+
 @pytest.mark.parametrize("make", [
     lambda path: path.write_bytes(npy_bytes(np.zeros(3))),
     lambda path: path.write_text("layers: 3\n"),

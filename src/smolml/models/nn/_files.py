@@ -122,6 +122,8 @@ def _read_member(archive, path, name, limit):
             if dtype.hasobject or dtype.kind not in "iufU" or dtype.subdtype is not None:
                 raise not_a_network(path, f"its {name!r} entry holds {dtype} (a network "
                                           f"file holds only numbers and names)")
+            if any(n < 0 for n in shape):
+                raise not_a_network(path, f"its {name!r} entry claims shape {shape}")
             n_bytes = math.prod(shape) * dtype.itemsize
             if n_bytes > info.file_size:
                 raise not_a_network(path, f"its {name!r} entry claims shape {shape} but "
