@@ -151,3 +151,17 @@ def test_label_vector_for_mse_is_an_error_not_a_broadcast(backend):
     with pytest.raises(ValueError, match=r"mse_loss: predictions of shape \(4, 3\) and "
                                          r"targets of shape \(4,\)"):
         network.train(np.zeros((4, 2)), np.array([0, 1, 2, 1]), epochs=1, verbose=False)
+
+
+def test_class_indices_cost_the_predictions_size_not_classes_squared(backend):
+    import tracemalloc
+    n_classes = 20000
+    y_pred = MLArray(np.full((2, n_classes), 1.0 / n_classes))
+    tracemalloc.start()
+    try:
+        result = losses.categorical_cross_entropy(y_pred, [3, n_classes - 1])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    np.testing.assert_allclose(float(result), np.log(n_classes), rtol=1e-12)
+    assert peak < 50 * 2 ** 20          # a (K, K) identity would be 3.2 GB

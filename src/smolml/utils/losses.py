@@ -108,7 +108,10 @@ def _one_hot(y_pred, indices, loss):
         first = numbers[outside].ravel()[0]
         raise ValueError(f"{loss}: class index {int(first)} is out of range for "
                          f"{n_classes} classes (0 to {n_classes - 1})")
-    return _data_like(y_pred, np.eye(n_classes)[numbers.astype(np.intp)])
+    # the one-hot rows are as large as the predictions (np.eye(K) would be K × K)
+    rows = np.zeros(y_pred.shape)
+    np.put_along_axis(rows, numbers.astype(np.intp)[..., None], 1.0, axis=-1)
+    return _data_like(y_pred, rows)
 
 
 def mse_loss(y_pred, y_true):
