@@ -1,8 +1,5 @@
 """User data (MLArray, nested lists, NumPy) as NumPy arrays, for the models that work
-on plain numbers (trees, k-means, scalers, regression inputs), and the checks of their
-integer arguments, with clear errors."""
-import numbers
-
+on plain numbers (trees, k-means, scalers, regression inputs), with clear errors."""
 import numpy as np
 
 
@@ -28,15 +25,3 @@ def as_samples(data, name="X", ndims=(2,)):
     if not np.isfinite(array).all():
         raise ValueError(f"{name} contains NaN or infinity")
     return array
-
-
-def check_int(value, name, minimum, allow_none=False):
-    """`value` as an int >= minimum (Python or NumPy integers, not bool), or None if
-    allow_none and it is None; ValueError naming `name` otherwise."""
-    if value is None and allow_none:
-        return None
-    if (isinstance(value, bool) or not isinstance(value, numbers.Integral)
-            or value < minimum):
-        expected = f"an integer >= {minimum}" + (" or None" if allow_none else "")
-        raise ValueError(f"{name} must be {expected}; got {value!r}")
-    return int(value)

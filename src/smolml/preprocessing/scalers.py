@@ -12,6 +12,7 @@ stays connected to the graph.
 """
 import numpy as np
 
+from smolml import _checks
 from smolml._data import as_float_array
 from smolml.core.ml_array import MLArray
 
@@ -32,6 +33,7 @@ class _Scaler:
                              f"got shape {data.shape}")
         if data.shape[0] == 0:
             raise ValueError("X has no samples")
+        _checks.finite(data, "X")
         self.n_features = None if data.ndim == 1 else data.shape[1]
         return data
 
@@ -39,6 +41,10 @@ class _Scaler:
         if fitted_with is None:
             raise ValueError(f"this {type(self).__name__} is not fitted yet: "
                              f"call fit(X) before {method}(X)")
+        numbers = X.numpy() if isinstance(X, MLArray) else as_float_array(X)
+        if numbers.ndim and numbers.shape[0] == 0:
+            raise ValueError("X has no samples")
+        _checks.finite(numbers, "X")
         if not isinstance(X, MLArray):
             X = MLArray(X, requires_grad=False)
         if self.n_features is not None and (X.ndim == 0 or X.shape[-1] != self.n_features):

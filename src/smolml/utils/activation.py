@@ -6,6 +6,7 @@ the autograd graph gets one node per operation and gradients flow back on their 
 Anything else array-like (numbers, nested lists, NumPy arrays) is first turned into
 an `MLArray`.
 """
+from smolml import _checks
 from smolml._grad import no_grad
 from smolml.core.ml_array import MLArray
 from smolml.core.value import Value
@@ -74,3 +75,19 @@ def tanh(x):
 def linear(x):
     """Identity: f(x) = x, for outputs that should stay unbounded (regression)."""
     return x
+
+
+ACTIVATIONS = {function.__name__: function
+               for function in (relu, leaky_relu, elu, sigmoid, softmax, tanh, linear)}
+"""smolml's activations by name: what a name given to a layer or stored in a saved
+network can stand for (and nothing else of this module)."""
+
+
+def resolve(function):
+    """An activation given as a function (returned as is) or as a name in ACTIVATIONS.
+
+    ValueError listing the valid names for an unknown name; TypeError for anything
+    that is neither a name nor callable.
+    """
+    return _checks.named_function(function, ACTIVATIONS, "activation", "activations",
+                                  "an activation")

@@ -20,11 +20,51 @@ Training steps. Adam's bias correction needs t, the number of training steps so 
 before each step's updates; a hand-written loop need not: an `update` for an index
 already updated in the current step (the loop came round to layer 0 again) starts the
 next step by itself, as does the very first update.
+
+Hyperparameters are checked at construction by `hyperparameter` (finite numbers, a
+learning rate > 0, momentum and decay rates in [0, 1), epsilon > 0): a bad one is a
+TypeError or ValueError naming the argument, not a NaN in the weights later.
 """
 import numpy as np
 
+from smolml import _checks
 from smolml._grad import no_grad
 from smolml.core.ml_array import MLArray
+
+
+HYPERPARAMETER_RANGES = {
+    "rate": {"low": 0.0, "low_open": True},           # learning rates: > 0
+    "decay": {"low": 0.0, "high": 1.0},               # momentum, β₁, β₂: in [0, 1)
+    "epsilon": {"low": 0.0, "low_open": True},        # ε: > 0
+    "non_negative": {"low": 0.0},                     # e.g. a penalty: >= 0
+}
+"""The allowed range of each kind of hyperparameter."""
+
+
+def hyperparameter(optimizer, value, name, kind):
+    """`value` as a float if it is a finite number in the range of `kind` (a key of
+    HYPERPARAMETER_RANGES); otherwise a TypeError or ValueError naming `name` and
+    the optimizer's class. Every optimizer checks its constructor's numbers with it."""
+    return _checks.real_number(value, f"{type(optimizer).__name__} {name}",
+                               **HYPERPARAMETER_RANGES[kind])
+
+
+def resolve(optimizer):
+    """The optimizer to use for `optimizer`: None gives a new `SGD()`, an Optimizer
+    subclass (SmolML's defaults pass classes) a new instance with its defaults, an
+    instance (or any object with SmolML's `update` method) itself; anything else is
+    a TypeError."""
+    if optimizer is None:
+        return SGD()
+    if isinstance(optimizer, type):
+        if issubclass(optimizer, Optimizer):
+            return optimizer()
+        raise TypeError(f"optimizer must be an Optimizer, such as optimizers.SGD(0.01); "
+                        f"got the class {optimizer.__name__}")
+    if not callable(getattr(optimizer, "update", None)):
+        raise TypeError(f"optimizer must be an Optimizer, such as optimizers.SGD(0.01); "
+                        f"got {type(optimizer).__name__}")
+    return optimizer
 
 
 class Optimizer:
@@ -37,7 +77,7 @@ class Optimizer:
     """Names of the attributes that hold per-parameter state, for `state`."""
 
     def __init__(self, learning_rate=0.01):
-        self.learning_rate = learning_rate
+        self.learning_rate = hyperparameter(self, learning_rate, "learning_rate", "rate")
         self.step_count = 0
         self._updated_this_step = set()
 
@@ -85,8 +125,9 @@ class Optimizer:
         per_object = store.setdefault(idx, {})
         if name not in per_object:
             # plain data: the state never takes part in a graph
-            per_object[name] = MLArray(np.zeros(param.shape), requires_grad=False,
-                                       dtype=param.dtype)
+            with _checks.on_backend_of(param):
+                per_object[name] = MLArray(np.zeros(param.shape), requires_grad=False,
+                                           dtype=param.dtype)
         return per_object[name]
 
     def __repr__(self):
@@ -120,7 +161,8 @@ class SGDMomentum(Optimizer):
 
     def __init__(self, learning_rate=0.01, momentum_coefficient=0.9):
         super().__init__(learning_rate)
-        self.momentum_coefficient = momentum_coefficient
+        self.momentum_coefficient = hyperparameter(self, momentum_coefficient,
+                                                   "momentum_coefficient", "decay")
         self.velocities = {}
 
     def new_value(self, param, grad, idx, name):
@@ -154,7 +196,7 @@ class AdaGrad(Optimizer):
 
     def __init__(self, learning_rate=0.01, epsilon=1e-8):
         super().__init__(learning_rate)
-        self.epsilon = epsilon
+        self.epsilon = hyperparameter(self, epsilon, "epsilon", "epsilon")
         self.squared_gradients = {}
 
     def new_value(self, param, grad, idx, name):
@@ -182,9 +224,11 @@ class Adam(Optimizer):
     def __init__(self, learning_rate=0.01, exp_decay_gradients=0.9, exp_decay_squared=0.999,
                  epsilon=1e-8):
         super().__init__(learning_rate)
-        self.exp_decay_gradients = exp_decay_gradients
-        self.exp_decay_squared = exp_decay_squared
-        self.epsilon = epsilon
+        self.exp_decay_gradients = hyperparameter(self, exp_decay_gradients,
+                                                  "exp_decay_gradients", "decay")
+        self.exp_decay_squared = hyperparameter(self, exp_decay_squared, "exp_decay_squared",
+                                                "decay")
+        self.epsilon = hyperparameter(self, epsilon, "epsilon", "epsilon")
         self.gradients_momentum = {}
         self.squared_gradients_momentum = {}
 

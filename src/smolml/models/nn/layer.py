@@ -1,5 +1,5 @@
 """`DenseLayer`: a fully connected layer, output = activation(input @ W + b)."""
-from smolml import _dtype
+from smolml import _backend, _dtype
 from smolml.core.ml_array import MLArray, zeros
 from smolml.utils import activation, initializers
 
@@ -12,6 +12,8 @@ class DenseLayer:
     (1, output_size), zeros. `forward` maps a batch X of shape (N, input_size) to
     activation(X @ W + b) of shape (N, output_size); b broadcasts over the N rows.
     `dtype` (float64 or float32; None: the default dtype) is the parameters' dtype.
+    `activation_function` is a function of `smolml.utils.activation` or its name
+    (`"relu"`), or any function of an MLArray built from MLArray operations.
     """
 
     def __init__(self, input_size, output_size, activation_function=activation.linear,
@@ -22,7 +24,7 @@ class DenseLayer:
             weights = MLArray(weights.numpy(), dtype=dtype)
         self.weights = weights
         self.biases = zeros(1, output_size, dtype=dtype)
-        self.activation_function = activation_function
+        self.activation_function = activation.resolve(activation_function)
 
     @property
     def dtype(self):
@@ -37,9 +39,24 @@ class DenseLayer:
         return self.weights.shape[1]
 
     def forward(self, input_data):
-        """activation(input_data @ W + b); builds the graph back to W and b."""
+        """activation(input_data @ W + b); builds the graph back to W and b.
+
+        ValueError when input_data's last axis is not `input_size` long; TypeError when
+        the activation returns anything but an MLArray (a NumPy result would cut the
+        graph, and nothing before it would learn).
+        """
+        shape = getattr(input_data, "shape", None)
+        if shape is not None and (len(shape) == 0 or shape[-1] != self.input_size):
+            raise ValueError(f"{self!r} expects inputs of shape (N, {self.input_size}); "
+                             f"got shape {tuple(shape)}")
         z = input_data @ self.weights + self.biases
-        return self.activation_function(z)
+        output = self.activation_function(z)
+        if _backend.backend_of(output) is None:      # cheaper than isinstance(·, MLArray)
+            raise TypeError(f"the activation {_name(self.activation_function)} returned "
+                            f"{type(output).__name__}; an activation must compute with "
+                            f"MLArray operations and return an MLArray (a NumPy array or "
+                            f"a float cuts the graph, so nothing before it would learn)")
+        return output
 
     def update(self, optimizer, layer_idx):
         """Let `optimizer` update W and b from their gradients (see utils.optimizers)."""
@@ -54,4 +71,8 @@ class DenseLayer:
     def __repr__(self):
         shown = "" if self.dtype == _dtype.float64 else f", dtype={self.dtype}"
         return (f"DenseLayer(in={self.input_size}, out={self.output_size}, "
-                f"activation={self.activation_function.__name__}{shown})")
+                f"activation={_name(self.activation_function)}{shown})")
+
+
+def _name(function):
+    return getattr(function, "__name__", None) or type(function).__name__

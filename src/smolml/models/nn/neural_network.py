@@ -1,4 +1,5 @@
 """`NeuralNetwork`: a stack of layers, a loss function and an optimizer that trains them."""
+import functools
 import math
 import os
 import signal
@@ -6,30 +7,43 @@ import threading
 
 import numpy as np
 
-from smolml import _dtype
+from smolml import _backend, _checks, _dtype
 from smolml._grad import no_grad
 from smolml._random import rng
 from smolml.core.ml_array import MLArray
+from smolml.models.nn import _files
+from smolml.models.nn._files import FILE_FORMAT, FILE_VERSION
 from smolml.models.nn.layer import DenseLayer
 from smolml.utils import activation, losses, memory, optimizers
 from smolml.utils.initializers import WeightInitializer
 
-FILE_FORMAT = "smolml.NeuralNetwork"
-FILE_VERSION = 1
+
+def _on_own_backend(method):
+    """Run `method` with the network's backend active, so the MLArrays it makes (data
+    batches, optimizer state) can be combined with the network's parameters."""
+    @functools.wraps(method)
+    def on_backend(self, *args, **kwargs):
+        own = self.backend
+        if own is None or own == _backend.get_backend():
+            return method(self, *args, **kwargs)
+        with _backend.use_backend(own):
+            return method(self, *args, **kwargs)
+    return on_backend
 
 
 class NeuralNetwork:
     """A feed-forward network: `forward` passes data through `layers` in order.
 
-    `loss_function(y_pred, y_true)` returns a 0-d MLArray; `optimizer` (an
-    `utils.optimizers.Optimizer`; None gives a new `SGD()`) updates every layer's
-    parameters after each backward pass.
+    `loss_function(y_pred, y_true)` returns a 0-d MLArray (a name such as "mse_loss"
+    stands for that function of `utils.losses`); `optimizer` (an
+    `utils.optimizers.Optimizer`; None gives a new `SGD()`, a class a new instance with
+    its defaults) updates every layer's parameters after each backward pass.
     """
 
     def __init__(self, layers, loss_function, optimizer=None):
         self.layers = list(layers)
-        self.loss_function = loss_function
-        self.optimizer = optimizer if optimizer is not None else optimizers.SGD()
+        self.loss_function = losses.resolve(loss_function)
+        self.optimizer = optimizers.resolve(optimizer)
         self.history = {"loss": [], "val_loss": []}
 
     @property
@@ -39,19 +53,44 @@ class NeuralNetwork:
         weights = getattr(self.layers[0], "weights", None) if self.layers else None
         return weights.dtype if isinstance(weights, MLArray) else _dtype.get_default_dtype()
 
+    @property
+    def backend(self):
+        """'engine' or 'pure': the backend of the first layer's weights, on which plain
+        data given to `forward` and `train` is made (None without such weights)."""
+        weights = getattr(self.layers[0], "weights", None) if self.layers else None
+        return _backend.backend_of(weights)
+
+    @_on_own_backend
     def forward(self, input_data):
         """Output of the last layer for a batch `input_data` (MLArray, list or NumPy).
 
         Data that is not an MLArray yet is wrapped with requires_grad=False (inputs
-        need no gradient) in the network's dtype. Builds the graph back to every
-        parameter; wrap the call in `smolml.no_grad()` to predict without one.
+        need no gradient) in the network's dtype and on its backend (so a network
+        built under `use_backend("pure")` runs anywhere). Builds the graph back to
+        every parameter; wrap the call in `smolml.no_grad()` to predict without one.
+        A layer that cannot take its input raises a ValueError naming the layer.
         """
         if not isinstance(input_data, MLArray):
             input_data = MLArray(input_data, requires_grad=False, dtype=self.dtype)
-        for layer in self.layers:
-            input_data = layer.forward(input_data)
+        else:
+            self._check_backend(input_data)
+        for i, layer in enumerate(self.layers):
+            try:
+                input_data = layer.forward(input_data)
+            except ValueError as error:
+                raise ValueError(f"{_layer_label(i, len(self.layers))}{error}") from None
         return input_data
 
+    def _check_backend(self, array):
+        own, given = self.backend, _backend.backend_of(array)
+        if own is not None and given != own:
+            raise TypeError(
+                f"this network's parameters are on the {own!r} backend but the input is an "
+                f"MLArray of the {given!r} backend; pass plain data (x.numpy()) or an MLArray "
+                f"made under smolml.use_backend({own!r}), or build the network on the "
+                f"{given!r} backend")
+
+    @_on_own_backend
     def train(self, X, y, epochs, verbose=True, print_every=1, batch_size=None, shuffle=True,
               validation_data=None):
         """Fit the parameters to (X, y) by gradient descent; returns the loss history.
@@ -73,26 +112,37 @@ class NeuralNetwork:
         epochs, a line with the epoch's loss.
 
         Ctrl-C stops training after the step under way and returns the history so
-        far (a second Ctrl-C interrupts at once); a `KeyboardInterrupt` raised inside
+        far (a second Ctrl-C interrupts at once, except while the layers are being
+        updated: that always finishes first); a `KeyboardInterrupt` raised inside
         a step (by the loss function, say) abandons that step. Either way the
         parameters hold the last completed update, and an epoch cut short counts with
         the mean of its completed steps.
 
         Raises FloatingPointError, naming the epoch, when the loss is not finite;
         that step's update is not applied.
+
+        Before the first step, the inputs are checked: X and y (and the validation
+        data) must be finite and have one row per sample, y must fit the network's
+        output under the loss's shape rule (see `utils.losses`), `epochs` (>= 0) and
+        `batch_size` (>= 1) must be integers, Python or NumPy, not bools (ValueError or
+        TypeError naming the argument).
+        A loss that does not depend on any parameter is a RuntimeError at the first
+        step.
         """
-        X_data, y_data = _as_numpy(X, "X"), _as_numpy(y, "y")
-        if len(y_data) != len(X_data):
-            raise ValueError(f"X has {len(X_data)} samples but y has {len(y_data)}")
+        epochs = _checks.integer(epochs, "epochs")
+        X_data, y_data = _training_data(X, y, "X", "y")
         if len(X_data) == 0:
             raise ValueError("cannot train on an empty data set")
+        self._check_data(X_data, y_data, "X", "y")
         dtype = self.dtype
         batches = _Batches(X_data, y_data, _check_batch_size(batch_size, len(X_data)), shuffle,
                            dtype)
         if validation_data is not None:
-            X_val, y_val = validation_data
-            X_val = MLArray(_as_numpy(X_val, "X_val"), requires_grad=False, dtype=dtype)
-            y_val = MLArray(_as_numpy(y_val, "y_val"), requires_grad=False, dtype=dtype)
+            X_val, y_val = _validation_pair(validation_data)
+            X_val, y_val = _training_data(X_val, y_val, "X_val", "y_val")
+            self._check_data(X_val, y_val, "X_val", "y_val")
+            X_val = MLArray(X_val, requires_grad=False, dtype=dtype)
+            y_val = MLArray(y_val, requires_grad=False, dtype=dtype)
 
         history, val_history = [], []
         self.history = {"loss": history, "val_loss": val_history}
@@ -115,6 +165,33 @@ class NeuralNetwork:
                         bar.write(f"Training stopped by the user in epoch {epoch + 1}/{epochs}.")
                     break
         return history
+
+    def _check_data(self, X, y, X_name, y_name):
+        """Check X against the layers' sizes and, for smolml's own losses, y against the
+        last layer's output under the losses' shape rule, before any step: data that
+        does not fit fails now, naming X or y. Only sizes are read (nothing runs, no
+        random number is drawn); past a layer without `input_size` and `output_size`
+        the first step checks."""
+        if X.ndim < 2:
+            raise ValueError(f"{X_name} must have a feature axis, shape (n_samples, "
+                             f"n_features); got shape {X.shape}")
+        shape = X.shape
+        for i, layer in enumerate(self.layers):
+            n_in, n_out = getattr(layer, "input_size", None), getattr(layer, "output_size", None)
+            if n_in is None or n_out is None:
+                return
+            if shape[-1] != n_in:
+                raise ValueError(f"{X_name} of shape {X.shape} does not fit the network: "
+                                 f"{_layer_label(i, len(self.layers))}{layer!r} expects "
+                                 f"inputs of shape (N, {n_in}); gets shape {shape}")
+            shape = shape[:-1] + (n_out,)
+        if self.loss_function not in losses.LOSSES.values():
+            return
+        try:
+            losses.check_shapes(shape, y.shape, self.loss_function)
+        except ValueError as error:
+            raise ValueError(f"{y_name} of shape {y.shape} does not fit the network's output "
+                             f"of shape {shape}: {error}") from None
 
     def _loss_on(self, X, y):
         with no_grad():
@@ -142,6 +219,7 @@ class NeuralNetwork:
         """One step of SmolML's loop; returns the loss as a float."""
         y_pred = self.forward(X)
         loss = self.loss_function(y_pred, y)
+        _check_loss_is_trainable(loss, self.loss_function)
         loss_value = float(loss)
         if not math.isfinite(loss_value):
             self._restart(X, y)
@@ -150,13 +228,14 @@ class NeuralNetwork:
                 f"{steps_per_epoch}); training stopped before applying that step. "
                 f"A smaller learning rate or scaled inputs usually help.")
         loss.backward()
-        # A new step for the optimizer only now: a step abandoned before its update
-        # must not advance Adam's t.
-        if hasattr(self.optimizer, "begin_step"):
-            self.optimizer.begin_step()
-        for idx, layer in enumerate(self.layers):
-            layer.update(self.optimizer, idx)
-        self._restart(X, y)
+        with _Updating():   # a Ctrl-C from here on waits until every layer is updated
+            # A new step for the optimizer only now: a step abandoned before its update
+            # must not advance Adam's t.
+            if hasattr(self.optimizer, "begin_step"):
+                self.optimizer.begin_step()
+            for idx, layer in enumerate(self.layers):
+                layer.update(self.optimizer, idx)
+            self._restart(X, y)
         return loss_value
 
     def _restart(self, X, y):
@@ -172,7 +251,9 @@ class NeuralNetwork:
 
         NumPy arrays only (no pickle). NumPy adds `.npz` to a path without it; the
         path written is returned. The loss function's name is stored too; the
-        optimizer and its state are not.
+        optimizer and its state are not. An activation or loss that load could not
+        find again by its name (a lambda, a functools.partial, a function that shares
+        a name with one of smolml's) is a ValueError saying what to do instead.
         """
         arrays = {
             "format": np.array(FILE_FORMAT),
@@ -180,9 +261,13 @@ class NeuralNetwork:
             "input_sizes": np.array([layer.input_size for layer in self._dense_layers()],
                                     dtype=np.int64),
             "output_sizes": np.array([layer.output_size for layer in self.layers], dtype=np.int64),
-            "activations": np.array([layer.activation_function.__name__ for layer in self.layers],
-                                    dtype=np.str_),
-            "loss_function": np.array(getattr(self.loss_function, "__name__", "")),
+            "activations": np.array([_saved_name(layer.activation_function, activation.ACTIVATIONS,
+                                                 f"layer {i + 1}'s activation",
+                                                 "activations={'my_function': my_function}")
+                                     for i, layer in enumerate(self.layers)], dtype=np.str_),
+            "loss_function": np.array(_saved_name(self.loss_function, losses.LOSSES,
+                                                  "the loss function",
+                                                  "loss_function=my_function")),
         }
         for i, layer in enumerate(self.layers):
             arrays[f"weights_{i}"] = layer.weights.numpy()
@@ -195,45 +280,41 @@ class NeuralNetwork:
     def load(cls, path, loss_function=None, optimizer=None, activations=None):
         """Rebuild a network written by `save`, on the active backend.
 
-        Activations and the loss function are found by name in `smolml.utils`;
-        pass `activations={name: function}` for others and `loss_function=` to
-        override or supply the loss. `optimizer` as in `NeuralNetwork(...)`.
-        Raises ValueError when the file is not a smolml network or a parameter's
-        shape does not match its layer's sizes.
+        Activation and loss names are looked up among smolml's own
+        (`activation.ACTIVATIONS`, `losses.LOSSES`) and nowhere else; pass
+        `activations={name: function}` for others and `loss_function=` to override or
+        supply the loss. `optimizer` as in `NeuralNetwork(...)`. Only the entries a
+        network file has are read, each checked against the file's header before it
+        is decompressed; a file that is not a network `save` wrote, or whose entries
+        do not agree (layer counts, sizes that do not chain, parameter shapes, an
+        unknown version) is a ValueError starting "not a smolml network file".
         """
         path = os.fspath(path)
         if not os.path.exists(path) and os.path.exists(path + ".npz"):
             path += ".npz"
-        with np.load(path, allow_pickle=False) as stored:
-            contents = {key: stored[key] for key in stored.files}
-        for key in ("format", "input_sizes", "output_sizes", "activations"):
-            if key not in contents:
-                raise ValueError(f"{path} is not a smolml NeuralNetwork file (no {key!r} entry)")
-        if str(contents["format"]) != FILE_FORMAT:
-            raise ValueError(f"{path} is not a smolml NeuralNetwork file "
-                             f"(format {str(contents['format'])!r})")
-        known = dict(activations or {})
+        contents = _files.read_npz(path)
+        known = {**activation.ACTIVATIONS, **dict(activations or {})}
         layers = []
         sizes = zip(contents["input_sizes"], contents["output_sizes"], contents["activations"])
         for i, (n_in, n_out, name) in enumerate(sizes):
             n_in, n_out, name = int(n_in), int(n_out), str(name)
-            function = known.get(name) or getattr(activation, name, None)
+            function = known.get(name)
             if not callable(function):
                 raise ValueError(f"layer {i + 1} of {path} uses activation {name!r}, which is "
-                                 f"not in smolml.utils.activation; pass "
-                                 f"activations={{{name!r}: function}}")
-            weights = _stored_parameter(contents, f"weights_{i}", (n_in, n_out), path)
-            biases = _stored_parameter(contents, f"biases_{i}", (1, n_out), path)
+                                 f"not one of smolml's ({', '.join(activation.ACTIVATIONS)}); "
+                                 f"pass activations={{{name!r}: function}}")
+            weights = _stored_parameter(contents[f"weights_{i}"])
+            biases = _stored_parameter(contents[f"biases_{i}"])
             layer = DenseLayer(n_in, n_out, function, weight_initializer=_Stored(weights),
                                dtype=weights.dtype)
             layer.biases.update_values(biases)
             layers.append(layer)
         if loss_function is None:
-            name = str(contents.get("loss_function", ""))
-            loss_function = getattr(losses, name, None) if name else None
-            if not callable(loss_function):
-                raise ValueError(f"{path} was trained with loss {name!r}, which is not in "
-                                 f"smolml.utils.losses; pass loss_function=")
+            name = str(contents["loss_function"])
+            loss_function = losses.LOSSES.get(name)
+            if loss_function is None:
+                raise ValueError(f"{path} was trained with loss {name!r}, which is not one of "
+                                 f"smolml's ({', '.join(losses.LOSSES)}); pass loss_function=")
         return cls(layers, loss_function, optimizer)
 
     def _dense_layers(self):
@@ -286,6 +367,41 @@ def _layer_memory(layer_size):
             f"biases: {memory.format_size(layer_size['biases_size'])})")
 
 
+def _layer_label(i, n_layers):
+    return f"layer {i + 1} of {n_layers} (network.layers[{i}]): "
+
+
+def _training_data(X, y, X_name, y_name):
+    """(X, y) as finite float64 arrays with the same number of samples."""
+    X, y = _as_numpy(X, X_name), _as_numpy(y, y_name)
+    if len(y) != len(X):
+        raise ValueError(f"{X_name} has {len(X)} samples but {y_name} has {len(y)}")
+    return _checks.finite(X, X_name), _checks.finite(y, y_name)
+
+
+def _validation_pair(validation_data):
+    if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+        raise TypeError(f"validation_data must be a pair (X_val, y_val); got "
+                        f"{type(validation_data).__name__}")
+    return validation_data
+
+
+def _check_loss_is_trainable(loss, loss_function):
+    """A loss must be an MLArray (or Value) whose graph reaches a parameter; one that
+    needs no gradient would make every step a silent no-op."""
+    if _backend.backend_of(loss) is not None and loss.requires_grad:
+        return
+    name = getattr(loss_function, "__name__", None) or type(loss_function).__name__
+    if _backend.backend_of(loss) is None:
+        raise TypeError(f"the loss function {name} returned {type(loss).__name__}; it must "
+                        f"return a 0-d MLArray built with MLArray operations")
+    raise RuntimeError(
+        f"the loss from {name} does not depend on any parameter (it needs no gradient), "
+        f"so training cannot change it. Usually the graph was cut: an activation or "
+        f"loss that computes with NumPy or float() and wraps the result in a new "
+        f"MLArray, or a forward pass run under smolml.no_grad().")
+
+
 def _as_numpy(data, name):
     """Training data as a float64 NumPy array with samples along axis 0."""
     if isinstance(data, MLArray):
@@ -328,19 +444,31 @@ class _Batches:
 def _check_batch_size(batch_size, n_samples):
     if batch_size is None:
         return n_samples
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be None or an int >= 1; got {batch_size!r}")
-    return min(batch_size, n_samples)
+    return min(_checks.integer(batch_size, "batch_size", minimum=1), n_samples)
 
 
-def _stored_parameter(contents, key, shape, path):
-    if key not in contents:
-        raise ValueError(f"{path} has no {key!r} entry")
-    array = contents[key]
-    if array.shape != shape:
-        raise ValueError(f"{key} in {path} has shape {array.shape}; its layer needs {shape}")
+def _stored_parameter(array):
     # a network saved in float32 loads in float32; any other numbers as float64
     return array if array.dtype == np.float32 else array.astype(np.float64)
+
+
+def _saved_name(function, registry, what, on_load):
+    """The name `save` stores for `function`, if load can find it again by that name:
+    smolml's own function under its name, or another function with a name of its own
+    (which load then needs through `on_load`)."""
+    name = getattr(function, "__name__", None)
+    if not isinstance(name, str) or not name.isidentifier():
+        kind = type(function)
+        shown = "a lambda" if name == "<lambda>" else f"a {kind.__module__}.{kind.__qualname__}"
+        raise ValueError(
+            f"cannot save {what}, {shown}: it has no name that load could find it by. "
+            f"Write it as a named function (def my_function(...): ...) and give it to "
+            f"NeuralNetwork.load with {on_load}")
+    if name in registry and registry[name] is not function:
+        raise ValueError(
+            f"cannot save {what}: it is named {name!r} but is not smolml's {name}, so load "
+            f"would give smolml's. Rename it and give it to NeuralNetwork.load with {on_load}")
+    return name
 
 
 class _Stored(WeightInitializer):
@@ -363,31 +491,59 @@ def _progress_bar():
 
 class _StopAfterStep:
     """While training, the first Ctrl-C only asks to stop once the current step is
-    done (so no layer is left half updated); a second one interrupts at once.
+    done (so no layer is left half updated); a second one interrupts at once, unless
+    it lands while the layers are being updated (see `_Updating`): then it is held,
+    the update finishes, and training stops after that step.
 
     Only the main thread receives signals, so elsewhere this does nothing, and a
     SIGINT handler someone else installed is left alone.
     """
 
+    active = None
+    """The instance whose handler is installed now, if any (`_Updating` marks it)."""
+
     def __init__(self, verbose):
         self.verbose = verbose
         self.requested = False
+        self.updating = False
         self._previous = None
+        self._outer = None
 
     def __enter__(self):
         if (threading.current_thread() is threading.main_thread()
                 and signal.getsignal(signal.SIGINT) is signal.default_int_handler):
             self._previous = signal.signal(signal.SIGINT, self._handle)
+            self._outer, _StopAfterStep.active = _StopAfterStep.active, self
         return self
 
     def _handle(self, signum, frame):
-        if self.requested:
+        if self.requested and not self.updating:
             raise KeyboardInterrupt
-        self.requested = True
-        if self.verbose:
+        if not self.requested and self.verbose:
             _progress_bar().write("Stopping after this step (press Ctrl-C again to stop now).")
+        self.requested = True
 
     def __exit__(self, *exc):
         if self._previous is not None:
             signal.signal(signal.SIGINT, self._previous)
+            _StopAfterStep.active = self._outer
+        return False
+
+
+class _Updating:
+    """`with _Updating():` around a step's parameter updates. A Ctrl-C that arrives
+    inside only asks training to stop after the step, so every layer ends at the same
+    step (two attribute writes: nothing a step would notice)."""
+
+    __slots__ = ("ctrl_c",)
+
+    def __enter__(self):
+        self.ctrl_c = _StopAfterStep.active
+        if self.ctrl_c is not None:
+            self.ctrl_c.updating = True
+        return self
+
+    def __exit__(self, *exc):
+        if self.ctrl_c is not None:
+            self.ctrl_c.updating = False
         return False

@@ -13,8 +13,11 @@ The closed-form least-squares solution exists for these models; they are trained
 gradient descent anyway because that is what they are here to show.
 """
 import itertools
+import math
 
-from smolml._data import as_float_array, check_int
+
+from smolml import _checks
+from smolml._data import as_float_array
 from smolml.core.ml_array import MLArray, ones
 import smolml.utils.initializers as initializers
 import smolml.utils.losses as losses
@@ -33,11 +36,12 @@ class Regression:
     """
 
     def __init__(self, input_size, loss_function=None, optimizer=None, initializer=None):
-        self.input_size = check_int(input_size, "input_size", minimum=1)
+        self.input_size = _checks.integer(input_size, "input_size", minimum=1)
         # None means "a fresh default": optimizers keep per-model state, so one shared
         # default instance would leak momentum from one model into the next.
-        self.loss_function = losses.mse_loss if loss_function is None else loss_function
-        self.optimizer = optimizers.SGD() if optimizer is None else optimizer
+        self.loss_function = losses.mse_loss if loss_function is None else \
+            losses.resolve(loss_function)
+        self.optimizer = optimizers.resolve(optimizer)
         self.initializer = initializers.XavierUniform() if initializer is None else initializer
         self.weights = self.initializer.initialize((self.input_size,))
         self.bias = ones(1)
@@ -50,8 +54,8 @@ class Regression:
         loss values (floats) before each step. Raises ValueError when X and y have
         different numbers of samples or X has the wrong number of features.
         """
-        iterations = check_int(iterations, "iterations", minimum=0)
-        print_every = check_int(print_every, "print_every", minimum=1)
+        iterations = _checks.integer(iterations, "iterations")
+        print_every = _checks.integer(print_every, "print_every", minimum=1)
         X = self._check_X(X)
         y = _as_targets(y, len(X))
         # The data are constants of the optimisation: arrays that track no gradient,
@@ -109,16 +113,19 @@ class Regression:
         return self.input_size
 
     def _check_X(self, X):
-        """X as a float64 array of shape (n_samples, n_inputs), or a clear error."""
+        """X as a finite float64 array of shape (n_samples, n_inputs) with at least one
+        sample, or a clear error."""
         X = as_float_array(X, "X")
         if X.ndim == 1 and self._n_inputs == 1:
             X = X.reshape(-1, 1)
         if X.ndim != 2:
             raise ValueError(f"X must be 2-D (n_samples, n_features); got shape {X.shape}")
+        if X.shape[0] == 0:
+            raise ValueError("X has no samples")
         if X.shape[1] != self._n_inputs:
             raise ValueError(f"X has {X.shape[1]} features but {type(self).__name__} "
                              f"expects {self._n_inputs}")
-        return X
+        return _checks.finite(X, "X")
 
     def __repr__(self):
         import smolml.utils.memory as memory
@@ -157,13 +164,26 @@ class PolynomialRegression(Regression):
     (combinations with replacement, by degree), so `input_size` of the underlying
     linear model is the number of monomials; `original_input_size` is the number of
     raw features X must have.
+
+    The number of monomials of degree 1..d in n inputs is C(n + d, d) − 1, and it grows
+    fast (100 inputs at degree 8 give 3.5e11); more than MAX_FEATURES of them is a
+    ValueError giving the count.
     """
 
+    MAX_FEATURES = 10_000
+    """The most monomials a model may have: each is one column of the design matrix
+    (n_samples numbers) and one weight."""
+
     def __init__(self, input_size, degree, loss_function=None, optimizer=None, initializer=None):
-        self.degree = check_int(degree, "degree", minimum=1)
-        self.original_input_size = check_int(input_size, "input_size", minimum=1)
-        super().__init__(self._calculate_num_features(self.original_input_size, self.degree),
-                         loss_function, optimizer, initializer)
+        self.degree = _checks.integer(degree, "degree", minimum=1)
+        self.original_input_size = _checks.integer(input_size, "input_size", minimum=1)
+        n_features = self._calculate_num_features(self.original_input_size, self.degree)
+        if n_features > self.MAX_FEATURES:
+            raise ValueError(
+                f"{self.original_input_size} inputs at degree {self.degree} give {n_features:,} "
+                f"polynomial features, more than PolynomialRegression.MAX_FEATURES "
+                f"({self.MAX_FEATURES:,}); use a lower degree or fewer inputs")
+        super().__init__(n_features, loss_function, optimizer, initializer)
 
     @property
     def _n_inputs(self):
@@ -177,7 +197,9 @@ class PolynomialRegression(Regression):
                 for combination in itertools.combinations_with_replacement(range(n_features), d)]
 
     def _calculate_num_features(self, n_features, degree):
-        return len(self.generate_combinations(n_features, degree))
+        """C(n + d, d) − 1: the monomials of degree 1..d in n variables, counted
+        without listing them (stars and bars, minus the constant monomial)."""
+        return math.comb(n_features + degree, degree) - 1
 
     def transform_features(self, X):
         """The polynomial design matrix: MLArray `(n_samples, n_monomials)`.
@@ -217,4 +239,4 @@ def _as_targets(y, n_samples):
     if len(y) != n_samples:
         raise ValueError(f"X and y have different lengths: X has {n_samples} samples, "
                          f"y has {len(y)}")
-    return y
+    return _checks.finite(y, "y")

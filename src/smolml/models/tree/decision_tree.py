@@ -22,7 +22,8 @@ by Python's recursion limit.
 """
 import numpy as np
 
-from smolml._data import as_samples, check_int
+from smolml import _checks
+from smolml._data import as_samples
 from smolml._random import rng
 from smolml.core.ml_array import MLArray
 
@@ -80,10 +81,10 @@ class DecisionTree:
                  task="classification", max_features=None):
         if task not in TASKS:
             raise ValueError(f"task must be 'classification' or 'regression'; got {task!r}")
-        check_int(max_depth, "max_depth", minimum=0, allow_none=True)
-        check_int(min_samples_split, "min_samples_split", minimum=2)
-        check_int(min_samples_leaf, "min_samples_leaf", minimum=1)
-        check_int(max_features, "max_features", minimum=1, allow_none=True)
+        _checks.integer(max_depth, "max_depth", minimum=0, allow_none=True)
+        _checks.integer(min_samples_split, "min_samples_split", minimum=2)
+        _checks.integer(min_samples_leaf, "min_samples_leaf", minimum=1)
+        _checks.integer(max_features, "max_features", minimum=1, allow_none=True)
         self.max_depth = max_depth
         self.min_samples_split = min_samples_split
         self.min_samples_leaf = min_samples_leaf

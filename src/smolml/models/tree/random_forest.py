@@ -13,7 +13,7 @@ Every draw comes from `smolml._random.rng`, so `smolml.manual_seed(n)` fixes the
 """
 import numpy as np
 
-from smolml._data import check_int
+from smolml import _checks
 from smolml._random import rng
 from smolml.core.ml_array import MLArray
 from smolml.models.tree.decision_tree import (
@@ -36,11 +36,11 @@ class RandomForest:
                  task="classification"):
         if task not in TASKS:
             raise ValueError(f"task must be 'classification' or 'regression'; got {task!r}")
-        check_int(n_trees, "n_trees", minimum=1)
-        check_int(max_features, "max_features", minimum=1, allow_none=True)
-        check_int(max_depth, "max_depth", minimum=0, allow_none=True)
-        check_int(min_samples_split, "min_samples_split", minimum=2)
-        check_int(min_samples_leaf, "min_samples_leaf", minimum=1)
+        _checks.integer(n_trees, "n_trees", minimum=1)
+        _checks.integer(max_features, "max_features", minimum=1, allow_none=True)
+        _checks.integer(max_depth, "max_depth", minimum=0, allow_none=True)
+        _checks.integer(min_samples_split, "min_samples_split", minimum=2)
+        _checks.integer(min_samples_leaf, "min_samples_leaf", minimum=1)
         self.n_trees = n_trees
         self.max_features = max_features
         self.max_depth = max_depth

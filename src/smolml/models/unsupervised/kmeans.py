@@ -16,7 +16,8 @@ so far. Spread-out starts make a bad local minimum much less likely.
 """
 import numpy as np
 
-from smolml._data import as_samples, check_int
+from smolml import _checks
+from smolml._data import as_samples
 from smolml._random import rng
 from smolml.core.ml_array import MLArray
 
@@ -36,8 +37,8 @@ class KMeans:
     """
 
     def __init__(self, n_clusters, max_iters=100, tol=1e-4):
-        self.n_clusters = check_int(n_clusters, "n_clusters", minimum=1)
-        self.max_iters = check_int(max_iters, "max_iters", minimum=1)
+        self.n_clusters = _checks.integer(n_clusters, "n_clusters", minimum=1)
+        self.max_iters = _checks.integer(max_iters, "max_iters", minimum=1)
         if not tol >= 0:
             raise ValueError(f"tol must be >= 0; got {tol!r}")
         self.tol = tol
