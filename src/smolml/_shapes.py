@@ -239,6 +239,27 @@ def resolve_transpose(args, ndim):
     return tuple(normalized)
 
 
+def squeezed_shape(shape, axis):
+    """The shape without axes of length 1: all of them (axis None), or the given axis
+    (an int or a tuple of ints), each of which must have length 1 (NumPy's rule)."""
+    if axis is None:
+        return tuple(d for d in shape if d != 1)
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    axes = {normalize_axis(ax, len(shape)) for ax in axes}
+    for ax in sorted(axes):
+        if shape[ax] != 1:
+            raise ValueError(f"cannot squeeze axis {ax} of shape {shape}: its length is "
+                             f"{shape[ax]}, not 1")
+    return tuple(d for i, d in enumerate(shape) if i not in axes)
+
+
+def unsqueezed_shape(shape, axis):
+    """The shape with a new axis of length 1 at `axis` (-ndim-1 <= axis <= ndim, as
+    PyTorch's unsqueeze and NumPy's expand_dims)."""
+    axis = normalize_axis(axis, len(shape) + 1)
+    return shape[:axis] + (1,) + shape[axis:]
+
+
 def transposed_offsets(shape, axes):
     """For each element of the transposed array (row-major), its flat offset in the source."""
     strides = strides_of(shape)
