@@ -118,7 +118,7 @@ def test_item(backend):
     assert isinstance(MLArray([[4.0]]).item(), float)
     assert Value(1.5).item() == 1.5
     assert MLArray([[1.0, 2.0], [3.0, 4.0]])[1][0].item() == 3.0
-    with pytest.raises(ValueError, match=r"size 1.*\(2,\)"):
+    with pytest.raises(ValueError, match=r"size 1, not one of shape \(2,\)"):
         MLArray([1.0, 2.0]).item()
     with pytest.raises(ValueError):
         MLArray([]).item()

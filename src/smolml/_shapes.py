@@ -185,6 +185,14 @@ def reduced_shape(shape, axis, keepdims):
     return shape[:axis] + shape[axis + 1:]
 
 
+def check_size_one(shape, what):
+    """item() and truth need exactly one element (NumPy's and PyTorch's rule)."""
+    if size_of(shape) != 1:
+        raise ValueError(f"{what} needs an MLArray of size 1, not one of shape {shape}"
+                         + (" (the truth of several numbers is ambiguous: use .sum(), "
+                            ".max() or .min() first)" if what == "bool()" else ""))
+
+
 def check_reducible(shape, axis, op_name):
     """max/min of an empty selection has no value: NumPy raises, so do we."""
     count = size_of(shape) if axis is None else shape[axis]

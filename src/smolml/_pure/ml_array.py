@@ -189,15 +189,12 @@ class MLArray:
 
     def item(self):
         """The number of a size-1 array as a float; any other size is a ValueError."""
-        if len(self._values) != 1:
-            raise ValueError(f"item() needs an MLArray of size 1; got shape {self.shape}")
+        _shapes.check_size_one(self.shape, "item()")
         return self._values[0].data
 
     def __bool__(self):
         """The truth of a size-1 array's number (NumPy's rule); other sizes are ambiguous."""
-        if len(self._values) != 1:
-            raise ValueError(f"the truth value of an MLArray of shape {self.shape} is "
-                             f"ambiguous; use (arr != 0).sum() or a size-1 array")
+        _shapes.check_size_one(self.shape, "bool()")
         return bool(self._values[0].data)
 
     def __repr__(self):
