@@ -192,3 +192,9 @@ def test_accuracy_errors(backend):
         metrics.accuracy(np.zeros((2, 2, 2)), [0, 1])
     with pytest.raises(TypeError, match="real numbers"):
         metrics.accuracy(["a", "b"], [0, 1])
+
+
+def test_layer_repr_names_a_partial_activation(backend):
+    import functools
+    layer = DenseLayer(2, 3, functools.partial(activation.leaky_relu, alpha=0.2))
+    assert "activation=functools.partial(<function leaky_relu" in repr(layer)

@@ -65,5 +65,6 @@ class DenseLayer:
 
     def __repr__(self):
         shown = "" if self.dtype == _dtype.float64 else f", dtype={self.dtype}"
+        name = getattr(self.activation_function, "__name__", None) or repr(self.activation_function)
         return (f"DenseLayer(in={self.input_size}, out={self.output_size}, "
-                f"activation={self.activation_function.__name__}{shown})")
+                f"activation={name}{shown})")
