@@ -13,16 +13,6 @@ from helpers import assert_close, numeric_grads, weighted_loss
 
 A = np.array([[1.0, 5.0, 3.0], [7.0, 2.0, np.nan]])
 
-
-@pytest.fixture(autouse=True)
-def _engine_methods_pending(request):
-    # the engine gains these methods in the next change
-    engine = ("both_backends" in request.fixturenames
-              or ("backend" in request.fixturenames
-                  and request.getfixturevalue("backend") == "engine"))
-    if engine and not hasattr(smolml.MLArray, "argmax"):
-        pytest.skip("engine methods pending")
-
 COMPARISONS = [operator.lt, operator.le, operator.gt, operator.ge, operator.eq, operator.ne]
 
 

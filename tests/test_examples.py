@@ -136,9 +136,6 @@ def test_regression_and_trees_small(capsys):
 
 def test_continue_in_pytorch_small(capsys):
     torch = pytest.importorskip("torch")
-    import smolml
-    if not hasattr(smolml.MLArray, "argmax"):
-        pytest.skip("engine methods pending")
     result = load("continue_in_pytorch").main(["--samples", "400", "--epochs", "3",
                                                "--torch-epochs", "3", "--hidden", "16",
                                                "--timeout", "240"])

@@ -83,7 +83,7 @@ def test_pytorch_style_loop_matches_numpy(backend, make_optimizer, rule):
         loss = losses.mse_loss(network(X_DATA), Y_DATA)
         loss.backward()
         optimizer.step(network.parameters())
-        history.append(float(loss))
+        history.append(loss.item())
     np.testing.assert_allclose(history, expected_history, rtol=1e-9)
     for (w, b), (w_ref, b_ref) in zip(parameters(network), expected_params):
         np.testing.assert_allclose(w, w_ref, rtol=1e-9, atol=1e-12)
@@ -119,9 +119,9 @@ def test_load_state_dict_round_trip(backend):
                                rtol=1e-12)
     # MLArrays and nested lists are accepted as values too
     state = {name: MLArray(array) for name, array in tiny_network(seed=3).state_dict().items()}
-    state["layers.1.biases"] = state["layers.1.biases"].to_list()
+    state["layers.1.biases"] = state["layers.1.biases"].tolist()
     target.load_state_dict(state)
-    assert target.layers[1].biases.to_list() == state["layers.1.biases"]
+    assert target.layers[1].biases.tolist() == state["layers.1.biases"]
 
 
 def test_load_state_dict_checks_names_and_shapes(backend):

@@ -19,6 +19,7 @@
 #   clip     min(max(a, lo), hi)   1 if lo <= a <= hi else 0
 #
 # A broadcast operand's gradient is summed over the axes it was broadcast along.
+# Comparisons (< <= > >= == !=, compare_op at the end) make constants: no node, no rule.
 
 cdef tuple broadcast_shape(tuple shape_a, tuple shape_b):
     """NumPy's broadcast of two shapes; the error (and its message) comes from _shapes."""
@@ -252,3 +253,18 @@ defop(OP_RELU, "ReLU", backward_elementwise_unary)
 defop(OP_TANH, "tanh", backward_elementwise_unary)
 defop(OP_SIGMOID, "sigmoid", backward_elementwise_unary)
 defop(OP_CLIP, "clip", backward_elementwise_unary)
+
+
+cdef object compare_op(MLArray a, object other, object test):
+    """1.0 where test(a, other) holds, else 0.0, broadcast as arithmetic is: a constant
+    (no graph node, no gradient) of the dtype arithmetic would give. The other operand
+    is rounded to that dtype first, as NumPy 2 compares; nan compares false but in !=."""
+    cdef Node b = array_operand(other)
+    if b is None:
+        return NotImplemented
+    cdef bint single = result_single(a, b)
+    broadcast_shape(a.shape, shape_of(b))        # arithmetic's shape error, if any
+    numbers = np.float32 if single else np.float64
+    holds = test(array_view(a, False).astype(numbers, copy=False),
+                 array_view(b, False).astype(numbers, copy=False))
+    return MLArray(holds, requires_grad=False, dtype=_dtype.float32 if single else _dtype.float64)
