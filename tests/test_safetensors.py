@@ -133,6 +133,10 @@ def test_not_json_and_short_files(tmp_path):
     path.write_bytes(struct.pack("<Q", 4) + b"\xff\xfe{]")
     with pytest.raises(ValueError, match="not JSON"):
         _safetensors.read_arrays(path)
+    deep = b"[" * 200_000 + b"]" * 200_000
+    path.write_bytes(struct.pack("<Q", len(deep)) + deep)
+    with pytest.raises(ValueError, match="not JSON"):
+        _safetensors.read_arrays(path)
     path.write_bytes(b"abc")
     with pytest.raises(ValueError, match="3 bytes"):
         _safetensors.read_arrays(path)

@@ -87,7 +87,7 @@ def read_arrays(path):
                              f"{header_size} bytes of a {file_size}-byte file")
         try:
             header = json.loads(file.read(header_size).decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
             raise ValueError(f"{path} is not a safetensors file: its header is not "
                              f"JSON ({error})") from None
         if not isinstance(header, dict):
