@@ -213,6 +213,8 @@ def test_unsqueeze_matches_numpy(backend, axis):
 def test_squeeze_errors_and_gradient(backend):
     with pytest.raises(ValueError, match="squeeze axis 1"):
         MLArray(np.zeros((1, 3))).squeeze(1)
+    with pytest.raises(ValueError, match="repeat"):
+        MLArray(np.zeros((1, 3))).squeeze((0, -2))
     with pytest.raises(ValueError, match="out of bounds"):
         MLArray(np.zeros((2, 3))).unsqueeze(3)
     x = MLArray([[1.0, 2.0]])

@@ -252,9 +252,10 @@ def squeezed_shape(shape, axis):
     (an int or a tuple of ints), each of which must have length 1 (NumPy's rule)."""
     if axis is None:
         return tuple(d for d in shape if d != 1)
-    axes = axis if isinstance(axis, tuple) else (axis,)
-    axes = {normalize_axis(ax, len(shape)) for ax in axes}
-    for ax in sorted(axes):
+    axes = [normalize_axis(ax, len(shape)) for ax in (axis if isinstance(axis, tuple) else (axis,))]
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"squeeze axes {axis} repeat an axis")
+    for ax in axes:
         if shape[ax] != 1:
             raise ValueError(f"cannot squeeze axis {ax} of shape {shape}: its length is "
                              f"{shape[ax]}, not 1")
