@@ -5,6 +5,7 @@ import operator
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 import smolml
 from smolml import MLArray, Value
@@ -251,3 +252,51 @@ def test_new_methods_agree_across_backends(both_backends):
                              x.detach().numpy(), x.clone().numpy()]
     for got, expected in zip(*results.values()):
         np.testing.assert_array_equal(got, expected)
+
+
+# ---------------------------------------------------------------- random shapes and numbers
+
+SPECIAL = st.sampled_from([0.0, -0.0, 1.0, -1.5, 0.1, 1e39, -1e39, np.inf, -np.inf, np.nan])
+NUMBER = st.one_of(st.floats(-5, 5, allow_nan=False), SPECIAL)
+
+
+@st.composite
+def broadcast_pair(draw):
+    """Two arrays whose shapes broadcast, of random dtypes, with ties, nan and inf."""
+    shape = draw(st.lists(st.integers(1, 3), min_size=0, max_size=3))
+    other = [draw(st.sampled_from([d, 1])) for d in shape][draw(st.integers(0, len(shape))):]
+    arrays = [np.array(draw(st.lists(NUMBER, min_size=int(np.prod(s)), max_size=int(np.prod(s)))),
+                       dtype=np.float64).reshape(s) for s in (shape, other)]
+    dtypes = [draw(st.sampled_from([np.float64, np.float32])) for _ in arrays]
+    with np.errstate(over="ignore"):
+        return [array.astype(dtype) for array, dtype in zip(arrays, dtypes)]
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")   # rounding to float32 warns nowhere
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(pair=broadcast_pair(), test=st.sampled_from(COMPARISONS))
+def test_comparisons_match_numpy_on_random_arrays(backend, pair, test):
+    a, b = pair
+    with np.errstate(over="ignore"):
+        expected = test(a, b)
+    result = test(MLArray(a), MLArray(b))
+    assert result.dtype == np.result_type(a, b)
+    np.testing.assert_array_equal(result.numpy(), expected.astype(np.float64))
+    scalar = float(b.ravel()[0]) if b.size else 0.5
+    with np.errstate(over="ignore"):
+        expected = test(a, scalar)         # a Python float is weak: a's dtype
+    np.testing.assert_array_equal(test(MLArray(a), scalar).numpy(), expected.astype(np.float64))
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(pair=broadcast_pair(), name=st.sampled_from(["argmax", "argmin"]),
+       keepdims=st.booleans(), data=st.data())
+def test_arg_reductions_match_numpy_on_random_arrays(backend, pair, name, keepdims, data):
+    a = pair[0]
+    axis = data.draw(st.one_of(st.none(), st.integers(-a.ndim, a.ndim - 1))) if a.ndim else None
+    expected = getattr(np, name)(a, axis=axis, keepdims=keepdims)
+    result = getattr(MLArray(a), name)(axis=axis, keepdims=keepdims)
+    assert result.shape == np.shape(expected)
+    np.testing.assert_array_equal(result.numpy(), np.asarray(expected, dtype=np.float64))

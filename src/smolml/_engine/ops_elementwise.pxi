@@ -265,6 +265,7 @@ cdef object compare_op(MLArray a, object other, object test):
     cdef bint single = result_single(a, b)
     broadcast_shape(a.shape, shape_of(b))        # arithmetic's shape error, if any
     numbers = np.float32 if single else np.float64
-    holds = test(array_view(a, False).astype(numbers, copy=False),
-                 array_view(b, False).astype(numbers, copy=False))
+    with np.errstate(over="ignore"):             # 1e39 rounds to inf in float32, silently
+        holds = test(array_view(a, False).astype(numbers, copy=False),
+                     array_view(b, False).astype(numbers, copy=False))
     return MLArray(holds, requires_grad=False, dtype=_dtype.float32 if single else _dtype.float64)
