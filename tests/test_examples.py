@@ -18,8 +18,8 @@ def load(name):
 
 def test_every_example_has_a_main():
     names = sorted(path.stem for path in EXAMPLES.glob("*.py"))
-    assert names == ["digits_mlp", "moons_micrograd", "node_network", "regression_and_trees",
-                     "xor"]
+    assert names == ["continue_in_pytorch", "digits_mlp", "moons_micrograd", "node_network",
+                     "regression_and_trees", "xor"]
     for name in names:
         assert callable(load(name).main)
 
@@ -132,3 +132,20 @@ def test_regression_and_trees_small(capsys):
     assert result["polynomial"]["r2"] > 0.95 > result["polynomial"]["line_r2"]
     assert result["decision tree"] > 0.8 and result["random forest"] > 0.8
     assert "random forest of 5" in out
+
+
+def test_continue_in_pytorch_small(capsys):
+    torch = pytest.importorskip("torch")
+    result = load("continue_in_pytorch").main(["--samples", "400", "--epochs", "3",
+                                               "--torch-epochs", "3", "--hidden", "16",
+                                               "--timeout", "240"])
+    out = capsys.readouterr().out
+    history = result["torch_history"]
+    assert len(history) == 3 and history[-1] < history[0]
+    assert result["accuracy_after"] > 0.5                 # chance is 10%
+    assert "PyTorch epoch 3" in out and "back in smolml" in out
+    # the network that came back computes what the module PyTorch trained computes
+    with torch.no_grad():
+        expected = result["module"](torch.from_numpy(result["X_test"])).numpy()
+    np.testing.assert_allclose(result["network"].predict(result["X_test"]).numpy(), expected,
+                               rtol=1e-12, atol=1e-15)

@@ -132,3 +132,14 @@ def result_dtype(*dtypes):
         if d is float32:
             found = float32
     return found if found is not None else float64
+
+
+def array_protocol(fresh, dtype=None, copy=None):
+    """An MLArray's `__array__(dtype, copy)` (NumPy 2's protocol), given `fresh`, a new
+    ndarray of its numbers: an MLArray's numbers never live in an ndarray, so NumPy
+    always gets a copy, and `copy=False` (no copy allowed) is a ValueError, as NumPy asks.
+    `dtype` converts the copy."""
+    if copy is False:
+        raise ValueError("an MLArray's numbers cannot be handed to NumPy without a copy "
+                         "(copy=False); use copy=None or np.asarray(arr)")
+    return fresh if dtype is None else fresh.astype(dtype, copy=False)

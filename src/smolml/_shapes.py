@@ -207,6 +207,14 @@ def reduced_shape(shape, axis, keepdims):
     return shape[:axis] + shape[axis + 1:]
 
 
+def check_size_one(shape, what):
+    """item() and truth need exactly one element (NumPy's and PyTorch's rule)."""
+    if size_of(shape) != 1:
+        raise ValueError(f"{what} needs an MLArray of size 1, not one of shape {shape}"
+                         + (" (the truth of several numbers is ambiguous: use .sum(), "
+                            ".max() or .min() first)" if what == "bool()" else ""))
+
+
 def check_reducible(shape, axis, op_name):
     """max/min of an empty selection has no value: NumPy raises, so do we."""
     count = size_of(shape) if axis is None else shape[axis]
@@ -259,6 +267,28 @@ def resolve_transpose(args, ndim):
         raise ValueError(
             f"axes {tuple(axes)} are not a permutation of the {ndim} axes of the MLArray")
     return tuple(normalized)
+
+
+def squeezed_shape(shape, axis):
+    """The shape without axes of length 1: all of them (axis None), or the given axis
+    (an int or a tuple of ints), each of which must have length 1 (NumPy's rule)."""
+    if axis is None:
+        return tuple(d for d in shape if d != 1)
+    axes = [normalize_axis(ax, len(shape)) for ax in (axis if isinstance(axis, tuple) else (axis,))]
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"squeeze axes {axis} repeat an axis")
+    for ax in axes:
+        if shape[ax] != 1:
+            raise ValueError(f"cannot squeeze axis {ax} of shape {shape}: its length is "
+                             f"{shape[ax]}, not 1")
+    return tuple(d for i, d in enumerate(shape) if i not in axes)
+
+
+def unsqueezed_shape(shape, axis):
+    """The shape with a new axis of length 1 at `axis` (-ndim-1 <= axis <= ndim, as
+    PyTorch's unsqueeze and NumPy's expand_dims)."""
+    axis = normalize_axis(axis, len(shape) + 1)
+    return shape[:axis] + (1,) + shape[axis:]
 
 
 def transposed_offsets(shape, axes):

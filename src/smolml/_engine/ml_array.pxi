@@ -117,8 +117,7 @@ cdef class MLArray(Node):
         return np.array(array_view(self, False))
 
     def __array__(self, dtype=None, copy=None):
-        array = self.numpy()
-        return array if dtype is None else array.astype(dtype)
+        return _dtype.array_protocol(self.numpy(), dtype, copy)
 
     def __float__(self):
         if self.numel != 1:
@@ -131,6 +130,72 @@ cdef class MLArray(Node):
         if self.single:
             return _shapes.format_array(self.shape, flat, _dtype.float32)
         return _shapes.format_array(self.shape, flat)
+
+    # ---- NumPy and PyTorch habits (the pure backend's names; NumPy does the work:
+    #      none of these records a graph node that needs a backward rule of its own)
+    def tolist(self):
+        """Nested lists of floats, as NumPy's and PyTorch's `tolist` (= `to_list`)."""
+        return self.to_list()
+
+    def item(self):
+        """The number of a size-1 array as a float; any other size is a ValueError."""
+        _shapes.check_size_one(self.shape, "item()")
+        return value_of(self)
+
+    def __int__(self):
+        return int(float(self))
+
+    def __bool__(self):
+        """The truth of a size-1 array's number (NumPy's rule); other sizes are ambiguous."""
+        _shapes.check_size_one(self.shape, "bool()")
+        return bool(value_of(self))
+
+    def __lt__(self, other):
+        return compare_op(self, other, np.less)
+
+    def __le__(self, other):
+        return compare_op(self, other, np.less_equal)
+
+    def __gt__(self, other):
+        return compare_op(self, other, np.greater)
+
+    def __ge__(self, other):
+        return compare_op(self, other, np.greater_equal)
+
+    def __eq__(self, other):
+        return compare_op(self, other, np.equal)
+
+    def __ne__(self, other):
+        return compare_op(self, other, np.not_equal)
+
+    def __hash__(self):
+        return id(self) >> 4            # identity, as PyTorch tensors: arrays live in dicts
+
+    def argmax(self, axis=None, keepdims=False):
+        """Index of the largest element over `axis` (None: of the flattened array)."""
+        return arg_reduce_op(self, axis, keepdims, np.argmax, "argmax")
+
+    def argmin(self, axis=None, keepdims=False):
+        """Index of the smallest element over `axis` (None: of the flattened array)."""
+        return arg_reduce_op(self, axis, keepdims, np.argmin, "argmin")
+
+    def detach(self):
+        """A new array of the same numbers and dtype with no history and no gradient
+        (a copy: unlike PyTorch's detach, it shares no memory with self)."""
+        return MLArray(self, requires_grad=False)
+
+    def clone(self):
+        """A copy of the numbers that stays in the graph: gradients flow back to self."""
+        return copy_op(self, self.shape, OP_COPY)
+
+    def squeeze(self, axis=None):
+        """The same elements without axes of length 1 (all of them, or `axis`: an int or
+        a tuple of ints of length-1 axes); a new, graph-connected array."""
+        return copy_op(self, _shapes.squeezed_shape(self.shape, axis), OP_RESHAPE)
+
+    def unsqueeze(self, axis):
+        """The same elements with a new axis of length 1 at `axis`; graph-connected."""
+        return copy_op(self, _shapes.unsqueezed_shape(self.shape, axis), OP_RESHAPE)
 
     # ---- elementwise binary ops (kernels.binary_forward / binary_backward)
     def __add__(self, other):

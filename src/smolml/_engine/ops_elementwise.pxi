@@ -20,6 +20,7 @@
 #   clip     min(max(a, lo), hi)   1 if lo <= a <= hi else 0
 #
 # A broadcast operand's gradient is summed over the axes it was broadcast along.
+# Comparisons (< <= > >= == !=, compare_op at the end) make constants: no node, no rule.
 
 cdef tuple broadcast_shape(tuple shape_a, tuple shape_b):
     """NumPy's broadcast of two shapes: _shapes.broadcast_shapes (the rule and its error
@@ -262,3 +263,19 @@ cdef tuple elementwise_op_names():
 # The `_op` names of the ops above, in code order: the pure backend's ELEMENTWISE_OPS
 # must be the same list (a test compares them).
 ELEMENTWISE_OPS = elementwise_op_names()
+
+
+cdef object compare_op(MLArray a, object other, object test):
+    """1.0 where test(a, other) holds, else 0.0, broadcast as arithmetic is: a constant
+    (no graph node, no gradient) of the dtype arithmetic would give. The other operand
+    is rounded to that dtype first, as NumPy 2 compares; nan compares false but in !=."""
+    cdef Node b = array_operand(other)
+    if b is None:
+        return NotImplemented
+    cdef bint single = result_single(a, b)
+    broadcast_shape(a.shape, shape_of(b))        # arithmetic's shape error, if any
+    numbers = np.float32 if single else np.float64
+    with np.errstate(over="ignore"):             # 1e39 rounds to inf in float32, silently
+        holds = test(array_view(a, False).astype(numbers, copy=False),
+                     array_view(b, False).astype(numbers, copy=False))
+    return MLArray(holds, requires_grad=False, dtype=_dtype.float32 if single else _dtype.float64)

@@ -7,6 +7,7 @@
 #   min    min x               1 at the first smallest element, else 0
 #
 # Each runs over a contiguous (outer, n, inner) view of the input, n the reduced axis.
+# argmax and argmin (arg_reduce_op at the end) give indices: constants, no node, no rule.
 
 cdef tuple reduction_geometry(tuple shape, object axis):
     """(outer, n, inner) of the reduced axis, or of the whole array when axis is None."""
@@ -102,3 +103,14 @@ defop(OP_SUM, "sum", backward_sum)
 defop(OP_MEAN, "mean", backward_sum)
 defop(OP_MAX, "max", backward_extreme)
 defop(OP_MIN, "min", backward_extreme)
+
+
+cdef object arg_reduce_op(MLArray a, object axis, object keepdims, object find, str name):
+    """find (np.argmax or np.argmin) over `axis`: the first index of the best element,
+    nan winning, as a float64 array that needs no gradient."""
+    if axis is not None:
+        axis = _shapes.normalize_axis(axis, len(a.shape))
+    _shapes.check_reducible(a.shape, axis, name)
+    indices = find(array_view(a, False), axis=axis, keepdims=bool(keepdims))
+    return MLArray(np.asarray(indices, dtype=np.float64), requires_grad=False,
+                   dtype=_dtype.float64)

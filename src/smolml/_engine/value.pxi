@@ -143,6 +143,10 @@ cdef class Value(Node):
     def __float__(self):
         return value_of(self)
 
+    def item(self):
+        """The number as a float (as a 0-d array's `item()`)."""
+        return value_of(self)
+
     def __repr__(self):
         return f"Value(data={self.data!r}, grad={self.grad!r})"
 

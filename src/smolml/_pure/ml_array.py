@@ -18,6 +18,7 @@ its dtype (`_NODE[dtype]`), and the rounding happens in that one place. Python n
 and scalar Values are "weak" operands: they take the array's dtype (NumPy 2's rule).
 """
 import math
+import operator
 import sys
 
 from smolml import _backend, _dtype, _shapes
@@ -164,6 +165,9 @@ class MLArray:
                 f"only size-1 MLArrays can be converted to float; got shape {self.shape}")
         return self._values[0].data
 
+    def __int__(self):
+        return int(float(self))
+
     def to_list(self):
         """Nested lists of floats (a float for a 0-d array)."""
         return _shapes.nest([v.data for v in self._values], self.shape)
@@ -175,10 +179,21 @@ class MLArray:
         return flat.reshape(self.shape)
 
     def __array__(self, dtype=None, copy=None):
-        array = self.numpy()
-        if dtype is not None:
-            array = array.astype(dtype, copy=False)
-        return array
+        return _dtype.array_protocol(self.numpy(), dtype, copy)
+
+    def tolist(self):
+        """Nested lists of floats, as NumPy's and PyTorch's `tolist` (= `to_list`)."""
+        return self.to_list()
+
+    def item(self):
+        """The number of a size-1 array as a float; any other size is a ValueError."""
+        _shapes.check_size_one(self.shape, "item()")
+        return self._values[0].data
+
+    def __bool__(self):
+        """The truth of a size-1 array's number (NumPy's rule); other sizes are ambiguous."""
+        _shapes.check_size_one(self.shape, "bool()")
+        return bool(self._values[0].data)
 
     def __repr__(self):
         return _shapes.format_array(self.shape, [v.data for v in self._values], self.dtype)
@@ -352,6 +367,43 @@ class MLArray:
         values = [apply_op("clip", (v, low, high), node) for v in self._values]
         return _result(values, self.shape, (self,), self.dtype)
 
+    # ------------------------------------------------------------ comparisons
+    # 1.0 where the comparison holds, 0.0 elsewhere, broadcast as arithmetic is; the
+    # result is a constant (no graph node, no gradient). nan compares false, except !=.
+
+    def _compare(self, test, other):
+        other, dtype = self._operand(other)
+        if other is NotImplemented:
+            return NotImplemented
+        shape = _shapes.broadcast_shapes(self.shape, other.shape)
+        a_at = _shapes.broadcast_offsets(self.shape, shape)
+        b_at = _shapes.broadcast_offsets(other.shape, shape)
+        node = _NODE[dtype]
+        values = [node(1.0 if test(self._values[i].data, other._values[j].data) else 0.0,
+                       requires_grad=False)
+                  for i, j in zip(a_at, b_at)]
+        return MLArray._from_values(values, shape, False, dtype)
+
+    def __lt__(self, other):
+        return self._compare(operator.lt, other)
+
+    def __le__(self, other):
+        return self._compare(operator.le, other)
+
+    def __gt__(self, other):
+        return self._compare(operator.gt, other)
+
+    def __ge__(self, other):
+        return self._compare(operator.ge, other)
+
+    def __eq__(self, other):
+        return self._compare(operator.eq, other)
+
+    def __ne__(self, other):
+        return self._compare(operator.ne, other)
+
+    __hash__ = object.__hash__   # hashable by identity, as PyTorch tensors are
+
     # ------------------------------------------------------------ matmul
 
     def matmul(self, other):
@@ -410,6 +462,26 @@ class MLArray:
         if data is None:
             return self.reshape(-1)
         return _shapes.flatten_values(data, Value)
+
+    def squeeze(self, axis=None):
+        """The same elements without axes of length 1 (all of them, or `axis`: an int or
+        a tuple of ints of length-1 axes); a new, graph-connected array."""
+        return self.reshape(_shapes.squeezed_shape(self.shape, axis))
+
+    def unsqueeze(self, axis):
+        """The same elements with a new axis of length 1 at `axis`; graph-connected."""
+        return self.reshape(_shapes.unsqueezed_shape(self.shape, axis))
+
+    def clone(self):
+        """A copy of the numbers that stays in the graph: gradients flow back to self."""
+        return self._gather(range(len(self._values)), self.shape)
+
+    def detach(self):
+        """A new array of the same numbers and dtype with no history and no gradient
+        (a copy: unlike PyTorch's detach, it shares no memory with self)."""
+        node = _NODE[self.dtype]
+        values = [node(v.data, requires_grad=False) for v in self._values]
+        return MLArray._from_values(values, self.shape, False, self.dtype)
 
     def __getitem__(self, index):
         """ints, slices, '...' and tuples of them. An int on every axis gives a 0-d array
@@ -479,6 +551,26 @@ class MLArray:
     def min(self, axis=None, keepdims=False):
         """Smallest element over `axis`; gradient to the first smallest element only."""
         return self._reduce(axis, keepdims, _min_of, "min")
+
+    def _arg_reduce(self, axis, keepdims, better, name):
+        """The index of the first element of each group that no later one beats (nan
+        wins, as in NumPy), as a float64 array that needs no gradient; axis None counts
+        in the flattened array."""
+        if axis is not None:
+            axis = _shapes.normalize_axis(axis, self.ndim)
+        _shapes.check_reducible(self.shape, axis, name)
+        shape = _shapes.reduced_shape(self.shape, axis, keepdims)
+        values = [Value(_best_index(group, better), requires_grad=False)
+                  for group in self._groups(axis)]
+        return MLArray._from_values(values, shape, False, float64)
+
+    def argmax(self, axis=None, keepdims=False):
+        """Index of the largest element over `axis` (None: of the flattened array)."""
+        return self._arg_reduce(axis, keepdims, operator.gt, "argmax")
+
+    def argmin(self, axis=None, keepdims=False):
+        """Index of the smallest element over `axis` (None: of the flattened array)."""
+        return self._arg_reduce(axis, keepdims, operator.lt, "argmin")
 
     def std(self, axis=None, keepdims=False):
         """Population standard deviation √(mean((x - mean(x))²)); its gradient is
@@ -564,24 +656,24 @@ def _mean_of(values, node):
     return apply_op("/", (_sum_of(values, node), count), node)
 
 
-def _max_of(values, node):
-    best = 0
-    for i in range(1, len(values)):
-        if math.isnan(values[best].data):
-            break   # nan wins, as in NumPy
-        if values[i].data > values[best].data or math.isnan(values[i].data):
-            best = i
-    return apply_op("max", (values[best],), node)
-
-
-def _min_of(values, node):
+def _best_index(values, better):
+    """The index of the first of `values` that no later one beats; a nan wins, as in
+    NumPy's argmax."""
     best = 0
     for i in range(1, len(values)):
         if math.isnan(values[best].data):
             break
-        if values[i].data < values[best].data or math.isnan(values[i].data):
+        if better(values[i].data, values[best].data) or math.isnan(values[i].data):
             best = i
-    return apply_op("min", (values[best],), node)
+    return best
+
+
+def _max_of(values, node):
+    return apply_op("max", (values[_best_index(values, operator.gt)],), node)
+
+
+def _min_of(values, node):
+    return apply_op("min", (values[_best_index(values, operator.lt)],), node)
 
 
 def _matmul(a, b, dtype):

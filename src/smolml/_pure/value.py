@@ -399,6 +399,10 @@ class Value:
     def __float__(self):
         return self.data
 
+    def item(self):
+        """The number as a float (as a 0-d array's `item()`)."""
+        return self.data
+
     def __repr__(self):
         return f"Value(data={self.data!r}, grad={self.grad!r})"
 

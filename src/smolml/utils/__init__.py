@@ -1,2 +1,2 @@
 """Building blocks shared by smolml's models: activations, initializers, losses,
-optimizers and memory measurement."""
+optimizers, metrics and memory measurement."""

@@ -15,6 +15,9 @@ State arrays have their parameter's shape and dtype.
 Per-parameter state (velocities, moment estimates) lives in dicts keyed by layer index,
 then by parameter name: `optimizer.velocities[idx]["weights"]`.
 
+A PyTorch-style loop calls `optimizer.step(net.parameters())` instead: one step over
+a list of parameters, their state keyed by ("step", position in the list).
+
 Training steps. Adam's bias correction needs t, the number of training steps so far.
 `optimizer.step_count` counts them. `NeuralNetwork.train` calls `begin_step()` once
 before each step's updates; a hand-written loop need not: an `update` for an index
@@ -101,6 +104,20 @@ class Optimizer:
             for name, param in zip(param_names, params):
                 self.step_parameter(param, param.grad(), object_idx, name)
         return params
+
+    def step(self, parameters):
+        """One training step over `parameters` (MLArrays, e.g. `net.parameters()`),
+        PyTorch style: after `loss.backward()`, each θ is updated in place from its
+        gradient. State is kept by position in `parameters`, so pass the same arrays in
+        the same order at every step (as a PyTorch optimizer holds its parameters)."""
+        parameters = list(parameters)
+        for param in parameters:
+            if not isinstance(param, MLArray):
+                raise TypeError(f"step() updates MLArrays; got {type(param).__name__}")
+        self.begin_step()
+        with no_grad():
+            for position, param in enumerate(parameters):
+                self.step_parameter(param, param.grad(), ("step", position), "param")
 
     def step_parameter(self, param, grad, idx, name):
         """Write the updated parameter into `param` (runs under no_grad)."""

@@ -5,12 +5,15 @@ only the members a network file has, in order: the small header members first, e
 at most HEADER_LIMIT bytes; then each layer's `weights_i` and `biases_i`, whose size in
 the zip directory must be what the header's layer sizes say before a byte of them is
 decompressed, and which are then read exactly that long. Other members are never read.
-Anything unexpected is a ValueError that starts "not a smolml network file".
+A `.safetensors` network file holds the same entries (read_safetensors). Anything
+unexpected is a ValueError that starts "not a smolml network file".
 """
 import math
 import zipfile
 
 import numpy as np
+
+from smolml import _safetensors
 
 FILE_FORMAT = "smolml.NeuralNetwork"
 FILE_VERSION = 1
@@ -41,19 +44,51 @@ def read_npz(path):
     with archive:
         contents = {name: _read_member(archive, path, name, HEADER_LIMIT)
                     for name in HEADER_MEMBERS}
-        sizes = check_header(contents, path)
-        for i, (n_in, n_out) in enumerate(sizes):
-            for name, shape in ((f"weights_{i}", (n_in, n_out)), (f"biases_{i}", (1, n_out))):
-                limit = NPY_HEADER_LIMIT + math.prod(shape) * 8
-                array = _read_member(archive, path, name, limit)
-                if array.dtype not in PARAMETER_DTYPES:
-                    raise not_a_network(path, f"{name} holds {array.dtype} numbers; "
-                                              f"parameters are float64 or float32")
-                if array.shape != shape:
-                    raise not_a_network(path, f"{name} has shape {array.shape}; its layer "
-                                              f"needs {shape}")
-                contents[name] = array
+        for name, shape in parameter_shapes(check_header(contents, path)):
+            limit = NPY_HEADER_LIMIT + math.prod(shape) * 8
+            contents[name] = check_parameter(_read_member(archive, path, name, limit),
+                                             name, shape, path)
     return contents
+
+
+def read_safetensors(path):
+    """{entry name: ndarray} of a network file saved as `.safetensors`, with the same
+    checks as `read_npz`. The file is read whole, once its header has been checked
+    against the file's size (smolml._safetensors), so memory is bounded by the file."""
+    try:
+        contents = _safetensors.read_arrays(path)
+    except ValueError as error:
+        raise not_a_network(path, str(error)) from None
+    missing = [name for name in HEADER_MEMBERS if name not in contents]
+    if missing:
+        raise not_a_network(path, f"it has no {missing[0]!r} entry")
+    for name, shape in parameter_shapes(check_header(contents, path)):
+        if name not in contents:
+            raise not_a_network(path, f"it has no {name!r} entry")
+        check_parameter(contents[name], name, shape, path)
+    return contents
+
+
+def read_network_file(path):
+    """The checked entries of the network file at `path`: `.safetensors` by its
+    ending, else `.npz`."""
+    return read_safetensors(path) if path.endswith(".safetensors") else read_npz(path)
+
+
+def parameter_shapes(sizes):
+    """(entry name, shape) of every layer's parameters, from the layers' sizes."""
+    for i, (n_in, n_out) in enumerate(sizes):
+        yield f"weights_{i}", (n_in, n_out)
+        yield f"biases_{i}", (1, n_out)
+
+
+def check_parameter(array, name, shape, path):
+    if array.dtype not in PARAMETER_DTYPES:
+        raise not_a_network(path, f"{name} holds {array.dtype} numbers; parameters are "
+                                  f"float64 or float32")
+    if array.shape != shape:
+        raise not_a_network(path, f"{name} has shape {array.shape}; its layer needs {shape}")
+    return array
 
 
 def check_header(contents, path):

@@ -58,6 +58,18 @@ class DenseLayer:
                             f"a float cuts the graph, so nothing before it would learn)")
         return output
 
+    def __call__(self, input_data):
+        """`layer(x)` is `layer.forward(x)`, as for a PyTorch module."""
+        return self.forward(input_data)
+
+    def named_parameters(self):
+        """[("weights", W), ("biases", b)]: the very arrays the optimizer updates."""
+        return [("weights", self.weights), ("biases", self.biases)]
+
+    def parameters(self):
+        """[W, b], in the order of `named_parameters`."""
+        return [param for _, param in self.named_parameters()]
+
     def update(self, optimizer, layer_idx):
         """Let `optimizer` update W and b from their gradients (see utils.optimizers)."""
         self.weights, self.biases = optimizer.update(self, layer_idx,
@@ -75,4 +87,4 @@ class DenseLayer:
 
 
 def _name(function):
-    return getattr(function, "__name__", None) or type(function).__name__
+    return getattr(function, "__name__", None) or repr(function)

@@ -4,10 +4,12 @@ import math
 import os
 import signal
 import threading
+from collections import namedtuple
+from collections.abc import Mapping
 
 import numpy as np
 
-from smolml import _backend, _checks, _dtype
+from smolml import _backend, _checks, _dtype, _safetensors
 from smolml._grad import no_grad
 from smolml._random import rng
 from smolml.core.ml_array import MLArray
@@ -31,18 +33,23 @@ def _on_own_backend(method):
     return on_backend
 
 
+PREDICT_BATCH_SIZE = 4096
+
+
 class NeuralNetwork:
     """A feed-forward network: `forward` passes data through `layers` in order.
 
     `loss_function(y_pred, y_true)` returns a 0-d MLArray (a name such as "mse_loss"
     stands for that function of `utils.losses`); `optimizer` (an
     `utils.optimizers.Optimizer`; None gives a new `SGD()`, a class a new instance with
-    its defaults) updates every layer's parameters after each backward pass.
+    its defaults) updates every layer's parameters after each backward pass. A
+    network without a loss (None, as `from_torch` gives by default) can run `forward`
+    and `predict` but not `train`.
     """
 
     def __init__(self, layers, loss_function, optimizer=None):
         self.layers = list(layers)
-        self.loss_function = losses.resolve(loss_function)
+        self.loss_function = None if loss_function is None else losses.resolve(loss_function)
         self.optimizer = optimizers.resolve(optimizer)
         self.history = {"loss": [], "val_loss": []}
 
@@ -80,6 +87,95 @@ class NeuralNetwork:
             except ValueError as error:
                 raise ValueError(f"{_layer_label(i, len(self.layers))}{error}") from None
         return input_data
+
+    def __call__(self, input_data):
+        """`net(x)` is `net.forward(x)`, as for a PyTorch module."""
+        return self.forward(input_data)
+
+    def predict(self, X, batch_size=PREDICT_BATCH_SIZE):
+        """The network's outputs for the samples X, computed under `no_grad`: an MLArray
+        of the network's dtype that needs no gradient.
+
+        X of two or more dimensions is run `batch_size` rows at a time (None: all at
+        once), so a large X never holds every layer's activations for all its rows;
+        a 1-D X is one sample.
+        """
+        X = _as_numpy(X, "X")
+        n = len(X)
+        batch_size = n if X.ndim < 2 else _check_batch_size(batch_size, max(n, 1))
+        with no_grad():
+            if n <= batch_size:
+                return self.forward(X)
+            parts = [self.forward(X[start:start + batch_size]).numpy()
+                     for start in range(0, n, batch_size)]
+        return MLArray(np.concatenate(parts), requires_grad=False, dtype=parts[0].dtype)
+
+    def named_parameters(self):
+        """[(name, parameter), ...] over every layer, in order: "layers.{i}.weights",
+        "layers.{i}.biases" for a DenseLayer i. The parameters are the very MLArrays
+        the optimizer updates; a layer without `named_parameters` has none."""
+        named = []
+        for i, layer in enumerate(self.layers):
+            layer_parameters = getattr(layer, "named_parameters", None)
+            for name, param in (layer_parameters() if layer_parameters else ()):
+                named.append((f"layers.{i}.{name}", param))
+        return named
+
+    def parameters(self):
+        """Every parameter (an MLArray), in the order of `named_parameters`."""
+        return [param for _, param in self.named_parameters()]
+
+    def zero_grad(self):
+        """Zero every parameter's gradient (gradients add up over backward calls)."""
+        for param in self.parameters():
+            param.zero_grad()
+
+    def state_dict(self):
+        """{name: NumPy copy of the parameter}, named as by `named_parameters`."""
+        return {name: param.numpy() for name, param in self.named_parameters()}
+
+    def load_state_dict(self, state_dict, strict=True):
+        """Copy the arrays of `state_dict` (name -> NumPy array, MLArray, nested lists or
+        anything `np.asarray` reads) into the parameters of the same names, in each
+        parameter's dtype.
+
+        strict: every parameter must be given and every name must be a parameter;
+        otherwise names on either side are skipped. A value of the wrong shape or type
+        is an error either way, and nothing is written unless every value is good.
+        Returns (missing_keys, unexpected_keys), as PyTorch does.
+        """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"load_state_dict() needs a mapping of names to arrays; got "
+                            f"{type(state_dict).__name__}")
+        own = dict(self.named_parameters())
+        missing = [name for name in own if name not in state_dict]
+        unexpected = [name for name in state_dict if name not in own]
+        if strict and (missing or unexpected):
+            raise ValueError(f"load_state_dict(strict=True): missing {missing}, unexpected "
+                             f"{unexpected}; this network's names are {list(own)}")
+        arrays = {name: _state_array(state_dict[name], name, param.shape)
+                  for name, param in own.items() if name in state_dict}
+        with no_grad():
+            for name, array in arrays.items():
+                own[name].update_values(array)
+        return IncompatibleKeys(missing, unexpected)
+
+    def to_torch(self):
+        """This network as a `torch.nn.Sequential`: for each DenseLayer a
+        `torch.nn.Linear` (weight = Wᵀ, bias = b[0]) and its activation's module, in
+        the layers' dtype. Needs PyTorch (`pip install smolml[torch]`)."""
+        from smolml.models.nn import torch_bridge
+        return torch_bridge.to_torch(self.layers)
+
+    @classmethod
+    def from_torch(cls, module, loss_function=None, optimizer=None):
+        """A network with the layers of `module`, a `torch.nn.Sequential` of
+        `torch.nn.Linear` layers, each optionally followed by one activation module
+        that smolml has (see `smolml.models.nn.torch_bridge`). The parameters are
+        copied. `loss_function` and `optimizer` as in `NeuralNetwork(...)`: pass a loss
+        to train the network further in smolml."""
+        from smolml.models.nn import torch_bridge
+        return cls(torch_bridge.layers_from_torch(module), loss_function, optimizer)
 
     def _check_backend(self, array):
         own, given = self.backend, _backend.backend_of(array)
@@ -127,8 +223,12 @@ class NeuralNetwork:
         `batch_size` (>= 1) must be integers, Python or NumPy, not bools (ValueError or
         TypeError naming the argument).
         A loss that does not depend on any parameter is a RuntimeError at the first
-        step.
+        step; a network without a loss function is a ValueError.
         """
+        if self.loss_function is None:
+            raise ValueError("this network has no loss function to train with; set "
+                             "net.loss_function (for example losses.mse_loss) or pass "
+                             "loss_function= when building or loading it")
         epochs = _checks.integer(epochs, "epochs")
         X_data, y_data = _training_data(X, y, "X", "y")
         if len(X_data) == 0:
@@ -247,10 +347,13 @@ class NeuralNetwork:
             layer.biases.restart()
 
     def save(self, path):
-        """Write the layers' sizes, activation names and parameters to a `.npz` file.
+        """Write the layers' sizes, activation names and parameters to a `.npz` file,
+        or to a `.safetensors` file when `path` ends with ".safetensors".
 
-        NumPy arrays only (no pickle). NumPy adds `.npz` to a path without it; the
-        path written is returned. The loss function's name is stored too; the
+        NumPy arrays only (no pickle). NumPy adds `.npz` to a path without either
+        ending; the path written is returned. In a safetensors file the parameters are
+        the tensors `weights_{i}` and `biases_{i}` (shapes as in the layers), and the
+        names are in its metadata. The loss function's name is stored too; the
         optimizer and its state are not. An activation or loss that load could not
         find again by its name (a lambda, a functools.partial, a function that shares
         a name with one of smolml's) is a ValueError saying what to do instead.
@@ -265,7 +368,8 @@ class NeuralNetwork:
                                                  f"layer {i + 1}'s activation",
                                                  "activations={'my_function': my_function}")
                                      for i, layer in enumerate(self.layers)], dtype=np.str_),
-            "loss_function": np.array(_saved_name(self.loss_function, losses.LOSSES,
+            "loss_function": np.array("" if self.loss_function is None else
+                                      _saved_name(self.loss_function, losses.LOSSES,
                                                   "the loss function",
                                                   "loss_function=my_function")),
         }
@@ -273,12 +377,15 @@ class NeuralNetwork:
             arrays[f"weights_{i}"] = layer.weights.numpy()
             arrays[f"biases_{i}"] = layer.biases.numpy()
         path = os.fspath(path)
+        if path.endswith(".safetensors"):
+            return _safetensors.write_arrays(path, arrays)
         np.savez(path, **arrays)
         return path if path.endswith(".npz") else path + ".npz"
 
     @classmethod
     def load(cls, path, loss_function=None, optimizer=None, activations=None):
-        """Rebuild a network written by `save`, on the active backend.
+        """Rebuild a network written by `save` (`.npz` or `.safetensors`), on the
+        active backend.
 
         Activation and loss names are looked up among smolml's own
         (`activation.ACTIVATIONS`, `losses.LOSSES`) and nowhere else; pass
@@ -292,7 +399,7 @@ class NeuralNetwork:
         path = os.fspath(path)
         if not os.path.exists(path) and os.path.exists(path + ".npz"):
             path += ".npz"
-        contents = _files.read_npz(path)
+        contents = _files.read_network_file(path)
         known = {**activation.ACTIVATIONS, **dict(activations or {})}
         layers = []
         sizes = zip(contents["input_sizes"], contents["output_sizes"], contents["activations"])
@@ -312,7 +419,7 @@ class NeuralNetwork:
         if loss_function is None:
             name = str(contents["loss_function"])
             loss_function = losses.LOSSES.get(name)
-            if loss_function is None:
+            if loss_function is None and name:        # "" : saved without a loss
                 raise ValueError(f"{path} was trained with loss {name!r}, which is not one of "
                                  f"smolml's ({', '.join(losses.LOSSES)}); pass loss_function=")
         return cls(layers, loss_function, optimizer)
@@ -410,6 +517,30 @@ def _as_numpy(data, name):
         array = np.asarray(data, dtype=np.float64)
     if array.ndim == 0:
         raise ValueError(f"{name} must have a sample axis; got a 0-d array")
+    return array
+
+
+IncompatibleKeys = namedtuple("IncompatibleKeys", "missing_keys unexpected_keys")
+"""What `load_state_dict` returns: the parameter names it was not given, and the
+names it was given that are not parameters."""
+
+
+def _state_array(value, name, shape):
+    """A state-dict entry as a real NumPy array of the parameter's `shape`."""
+    try:
+        array = value.numpy() if isinstance(value, MLArray) else np.asarray(value)
+    except Exception as error:
+        raise TypeError(f"{name}: cannot read {type(value).__name__} as an array "
+                        f"({error})") from None
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold real numbers; got dtype {array.dtype}")
+    if array.shape != tuple(shape):
+        hint = ""
+        if array.shape == tuple(shape)[::-1]:
+            hint = (" (a torch.nn.Linear weight is (out, in): transpose it, or use "
+                    "NeuralNetwork.from_torch)")
+        raise ValueError(f"{name} has shape {array.shape} in the state dict; the "
+                         f"network's parameter has {tuple(shape)}{hint}")
     return array
 
 

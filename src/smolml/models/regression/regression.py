@@ -15,7 +15,6 @@ gradient descent anyway because that is what they are here to show.
 import itertools
 import math
 
-
 from smolml import _checks
 from smolml._data import as_float_array
 from smolml.core.ml_array import MLArray, ones
