@@ -66,6 +66,27 @@ def softmax(x, axis=-1):
     return exps / exps.sum(axis=axis, keepdims=True)
 
 
+def log_softmax(x, axis=-1):
+    """log(softmax(x)) along `axis`, computed stably: log_softmax(x)ᵢ = zᵢ − log Σⱼ e^zⱼ,
+    z = x − max(x).
+
+    Taking the log of softmax's output would turn a probability that rounded to 0
+    into −inf; here no exponent is positive and the sum is >= 1 (the max's own term
+    is e⁰), so every result is finite for finite x. The derivative is
+    ∂/∂xⱼ log_softmax(x)ᵢ = [i = j] − softmax(x)ⱼ. A 0-d input gives 0.0.
+    (`torch.nn.functional.log_softmax`.)
+    """
+    x = _as_node(x)
+    if isinstance(x, Value):
+        x = MLArray(x)
+    if x.ndim == 0:
+        axis = None
+    with no_grad():
+        shift = x.max(axis=axis, keepdims=True)
+    shifted = x - shift
+    return shifted - shifted.exp().sum(axis=axis, keepdims=True).log()
+
+
 def tanh(x):
     """Hyperbolic tangent, into (−1, 1). Derivative 1 − tanh(x)²."""
     return _as_node(x).tanh()

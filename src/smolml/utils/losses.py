@@ -7,7 +7,10 @@ be MLArrays, nested lists or NumPy arrays; they are data and get no gradient, an
 targets that are not MLArrays take the predictions' dtype (float32 predictions give a
 float32 loss).
 """
+import numpy as np
+
 from smolml.core.ml_array import MLArray
+from smolml.utils.activation import log_softmax
 
 EPSILON = 1e-15
 """Probabilities are clipped to [EPSILON, 1 − EPSILON] before a log, so log(0) = −inf
@@ -87,3 +90,63 @@ def huber_loss(y_pred, y_true, delta=1.0):
     quadratic = abs_diff.clip(None, delta)
     linear = abs_diff - quadratic
     return (0.5 * quadratic * quadratic + delta * linear).mean()
+
+
+def cross_entropy_from_logits(logits, targets):
+    """Softmax and cross-entropy in one: L = −(1/N) Σₙ Σₖ yₙₖ·log_softmax(zₙ)ₖ.
+
+    `logits` z (N, K): one unnormalized score per class along the last axis (a layer
+    with the linear activation; a 1-D (K,) array is one sample). `targets`: either
+    class indices, integers in [0, K) of shape (N,) (or (N, 1)), or one-hot (or soft)
+    probabilities of z's shape. The same number as
+    `torch.nn.functional.cross_entropy(z, targets)`.
+
+    Why not softmax, then `categorical_cross_entropy`? That loss takes the log of a
+    probability, so it must clip it away from 0 (a logit 40 below the largest gives
+    e⁻⁴⁰ ≈ 4e-18, and a few more give exactly 0.0): below the clip the loss is wrong
+    and its gradient is 0, so a confidently wrong network stops learning. Here the
+    log is taken of Σ e^(z − max z) >= 1, never of a rounded probability, so L is
+    exact for any finite logits, and dL/dz = (softmax(z) − y)/N stays the full error
+    signal however wrong the network is.
+    """
+    logits = _as_array(logits)
+    if logits.ndim not in (1, 2):
+        raise ValueError(f"logits must have shape (N, classes) or (classes,); got shape "
+                         f"{logits.shape}")
+    if logits.shape[-1] == 0:
+        raise ValueError(f"logits have no classes (shape {logits.shape})")
+    if not isinstance(targets, MLArray) or targets.shape != logits.shape:
+        targets = _class_targets(targets, logits)
+    per_sample = -(targets * log_softmax(logits, axis=-1)).sum(axis=-1)
+    return per_sample.mean() if logits.ndim == 2 else per_sample
+
+
+def _class_targets(targets, logits):
+    """Targets for cross_entropy_from_logits as an MLArray of the logits' shape: one-hot
+    rows for class indices, probabilities as given."""
+    if isinstance(targets, MLArray):
+        numbers = targets.numpy()
+    else:
+        try:
+            numbers = np.asarray(targets, dtype=np.float64)
+        except (TypeError, ValueError) as error:
+            raise TypeError(f"targets must be class indices or probabilities (an MLArray, "
+                            f"list or NumPy array); got {type(targets).__name__}") from error
+    shape, classes = tuple(logits.shape), logits.shape[-1]
+    if numbers.shape == shape:
+        return MLArray(numbers, requires_grad=False, dtype=logits.dtype)
+    if numbers.shape == shape[:-1] + (1,) and classes > 1:
+        numbers = numbers.reshape(shape[:-1])
+    if numbers.shape != shape[:-1]:
+        raise ValueError(f"targets of shape {numbers.shape} do not fit logits of shape "
+                         f"{shape}: give class indices of shape {shape[:-1]} or "
+                         f"probabilities of shape {shape}")
+    bad = ~np.isfinite(numbers) | (numbers != np.round(numbers)) | (numbers < 0) | \
+        (numbers >= classes)
+    if bad.any():
+        first = numbers.ravel()[np.flatnonzero(bad)[0]]
+        raise ValueError(f"class indices must be integers in [0, {classes}); got {first!r} "
+                         f"({int(bad.sum())} of {numbers.size} out of range)")
+    one_hot = np.zeros(shape)
+    np.put_along_axis(one_hot, numbers.astype(np.int64)[..., None], 1.0, axis=-1)
+    return MLArray(one_hot, requires_grad=False, dtype=logits.dtype)

@@ -10,8 +10,10 @@ from smolml import _dtype
 from smolml._grad import no_grad
 from smolml._random import rng
 from smolml.core.ml_array import MLArray
+from smolml.models.nn.dropout import Dropout
 from smolml.models.nn.layer import DenseLayer
 from smolml.utils import activation, losses, memory, optimizers
+from smolml.utils.clipping import clip_grad_norm as _clip_grad_norm
 from smolml.utils.initializers import WeightInitializer
 
 FILE_FORMAT = "smolml.NeuralNetwork"
@@ -24,6 +26,9 @@ class NeuralNetwork:
     `loss_function(y_pred, y_true)` returns a 0-d MLArray; `optimizer` (an
     `utils.optimizers.Optimizer`; None gives a new `SGD()`) updates every layer's
     parameters after each backward pass.
+
+    `training` (False at first) is the mode layers such as `Dropout` follow:
+    `train` turns it on for its steps; a hand-written loop sets it.
     """
 
     def __init__(self, layers, loss_function, optimizer=None):
@@ -31,13 +36,15 @@ class NeuralNetwork:
         self.loss_function = loss_function
         self.optimizer = optimizer if optimizer is not None else optimizers.SGD()
         self.history = {"loss": [], "val_loss": []}
+        self.training = False
 
     @property
     def dtype(self):
-        """The dtype of the first layer's weights: data given as lists or NumPy arrays
-        is converted to it."""
-        weights = getattr(self.layers[0], "weights", None) if self.layers else None
-        return weights.dtype if isinstance(weights, MLArray) else _dtype.get_default_dtype()
+        """The dtype of the first layer with weights: data given as lists or NumPy
+        arrays is converted to it."""
+        for param in self._parameters()[:1]:
+            return param.dtype
+        return _dtype.get_default_dtype()
 
     def forward(self, input_data):
         """Output of the last layer for a batch `input_data` (MLArray, list or NumPy).
@@ -49,11 +56,18 @@ class NeuralNetwork:
         if not isinstance(input_data, MLArray):
             input_data = MLArray(input_data, requires_grad=False, dtype=self.dtype)
         for layer in self.layers:
+            if hasattr(layer, "training"):
+                layer.training = self.training
             input_data = layer.forward(input_data)
         return input_data
 
+    def _parameters(self):
+        """Every layer's weights and biases, in layer order (Dropout has none)."""
+        return [getattr(layer, name) for layer in self.layers for name in ("weights", "biases")
+                if isinstance(getattr(layer, name, None), MLArray)]
+
     def train(self, X, y, epochs, verbose=True, print_every=1, batch_size=None, shuffle=True,
-              validation_data=None):
+              validation_data=None, scheduler=None, clip_grad_norm=None, early_stopping=None):
         """Fit the parameters to (X, y) by gradient descent; returns the loss history.
 
         X, y: MLArrays, nested lists or NumPy arrays with samples along the first axis.
@@ -67,7 +81,25 @@ class NeuralNetwork:
         Returns one float per epoch: the mean of that epoch's batch losses. The same
         list is `self.history["loss"]`; with `validation_data=(X_val, y_val)`, the
         loss on it after each epoch (computed under no_grad) is
-        `self.history["val_loss"]`.
+        `self.history["val_loss"]`. `self.history["lr"]` holds the learning rate each
+        epoch ran with.
+
+        scheduler: a learning-rate scheduler of this network's optimizer
+        (`smolml.utils.schedulers`), stepped once after every epoch.
+
+        clip_grad_norm: a number: after each backward pass, the gradients of all the
+        parameters together are scaled to a total 2-norm of at most this
+        (`smolml.utils.clip_grad_norm`, PyTorch's `clip_grad_norm_`).
+
+        early_stopping: an int n (needs `validation_data`): training stops once the
+        validation loss has not improved (gone below its best so far) for n epochs in
+        a row, and at the end, stopped early or not, the parameters of the epoch with
+        the lowest validation loss are put back. `self.history["best_epoch"]` is that
+        epoch and `self.history["stopped_epoch"]` the epoch training stopped after
+        (None when every epoch ran), both counted from 1.
+
+        `training` is on during the steps and off for the validation loss; afterwards
+        it is as it was before.
 
         verbose: a live progress bar (epoch, loss, time left) and, every `print_every`
         epochs, a line with the epoch's loss.
@@ -86,6 +118,7 @@ class NeuralNetwork:
             raise ValueError(f"X has {len(X_data)} samples but y has {len(y_data)}")
         if len(X_data) == 0:
             raise ValueError("cannot train on an empty data set")
+        _check_training_options(self, scheduler, clip_grad_norm, early_stopping, validation_data)
         dtype = self.dtype
         batches = _Batches(X_data, y_data, _check_batch_size(batch_size, len(X_data)), shuffle,
                            dtype)
@@ -95,38 +128,63 @@ class NeuralNetwork:
             y_val = MLArray(_as_numpy(y_val, "y_val"), requires_grad=False, dtype=dtype)
 
         history, val_history = [], []
-        self.history = {"loss": history, "val_loss": val_history}
+        self.history = {"loss": history, "val_loss": val_history, "lr": [],
+                        "best_epoch": None, "stopped_epoch": None}
+        best = _BestParameters(self, early_stopping)
+        was_training = self.training
         progress = _progress_bar()(total=epochs * batches.steps_per_epoch, unit="step",
                                    disable=not verbose, dynamic_ncols=True)
-        with _StopAfterStep(verbose) as ctrl_c, progress as bar:
-            for epoch in range(epochs):
-                bar.set_description(f"epoch {epoch + 1}/{epochs}", refresh=False)
-                batch_losses, stopped = self._train_epoch(batches, epoch, bar, ctrl_c)
-                if batch_losses:
-                    history.append(sum(batch_losses) / len(batch_losses))
-                    line = f"Epoch {epoch + 1}/{epochs}, Loss: {history[-1]:.6f}"
-                    if validation_data is not None:
-                        val_history.append(self._loss_on(X_val, y_val))
-                        line += f", Validation loss: {val_history[-1]:.6f}"
-                    if verbose and (stopped or (print_every and (epoch + 1) % print_every == 0)):
-                        bar.write(line)
-                if stopped:
-                    if verbose:
-                        bar.write(f"Training stopped by the user in epoch {epoch + 1}/{epochs}.")
-                    break
+        try:
+            with _StopAfterStep(verbose) as ctrl_c, progress as bar:
+                for epoch in range(epochs):
+                    bar.set_description(f"epoch {epoch + 1}/{epochs}", refresh=False)
+                    self.training = True
+                    self.history["lr"].append(getattr(self.optimizer, "learning_rate", None))
+                    batch_losses, stopped = self._train_epoch(batches, epoch, bar, ctrl_c,
+                                                              clip_grad_norm)
+                    self.training = False
+                    if not batch_losses:
+                        self.history["lr"].pop()
+                    else:
+                        history.append(sum(batch_losses) / len(batch_losses))
+                        line = f"Epoch {epoch + 1}/{epochs}, Loss: {history[-1]:.6f}"
+                        if validation_data is not None:
+                            val_history.append(self._loss_on(X_val, y_val))
+                            line += f", Validation loss: {val_history[-1]:.6f}"
+                        if verbose and (stopped or (print_every and
+                                                    (epoch + 1) % print_every == 0)):
+                            bar.write(line)
+                    if stopped:
+                        if verbose:
+                            bar.write(f"Training stopped by the user in epoch "
+                                      f"{epoch + 1}/{epochs}.")
+                        break
+                    if best.patience_ran_out(val_history[-1] if val_history else math.nan,
+                                             epoch):
+                        self.history["stopped_epoch"] = epoch + 1
+                        if verbose:
+                            bar.write(f"Early stopping after epoch {epoch + 1}: no better "
+                                      f"validation loss for {early_stopping} epochs.")
+                        break
+                    if scheduler is not None:
+                        scheduler.step()
+        finally:
+            self.training = was_training
+        self.history["best_epoch"] = best.restore()
         return history
 
     def _loss_on(self, X, y):
         with no_grad():
             return float(self.loss_function(self.forward(X), y))
 
-    def _train_epoch(self, batches, epoch, bar, ctrl_c):
+    def _train_epoch(self, batches, epoch, bar, ctrl_c, max_norm=None):
         """Run one epoch's steps; returns (their losses, whether training must stop)."""
         batch_losses = []
         running_total = 0.0
         for step, (X, y) in enumerate(batches.epoch()):
             try:
-                batch_losses.append(self._train_step(X, y, epoch, step, batches.steps_per_epoch))
+                batch_losses.append(self._train_step(X, y, epoch, step, batches.steps_per_epoch,
+                                                     max_norm))
             except KeyboardInterrupt:
                 self._restart(X, y)
                 return batch_losses, True
@@ -138,7 +196,7 @@ class NeuralNetwork:
                 return batch_losses, True
         return batch_losses, False
 
-    def _train_step(self, X, y, epoch, step, steps_per_epoch):
+    def _train_step(self, X, y, epoch, step, steps_per_epoch, max_norm=None):
         """One step of SmolML's loop; returns the loss as a float."""
         y_pred = self.forward(X)
         loss = self.loss_function(y_pred, y)
@@ -150,6 +208,8 @@ class NeuralNetwork:
                 f"{steps_per_epoch}); training stopped before applying that step. "
                 f"A smaller learning rate or scaled inputs usually help.")
         loss.backward()
+        if max_norm is not None:
+            _clip_grad_norm(self._parameters(), max_norm)
         # A new step for the optimizer only now: a step abandoned before its update
         # must not advance Adam's t.
         if hasattr(self.optimizer, "begin_step"):
@@ -163,28 +223,33 @@ class NeuralNetwork:
         # Zero every gradient and cut the graph, so the next step starts clean.
         X.restart()
         y.restart()
-        for layer in self.layers:
-            layer.weights.restart()
-            layer.biases.restart()
+        for param in self._parameters():
+            param.restart()
 
     def save(self, path):
         """Write the layers' sizes, activation names and parameters to a `.npz` file.
 
         NumPy arrays only (no pickle). NumPy adds `.npz` to a path without it; the
         path written is returned. The loss function's name is stored too; the
-        optimizer and its state are not.
+        optimizer and its state are not. Dropout layers are stored by their place in
+        `layers` and their p (entries `dropout_positions`, `dropout_rates`, only when
+        there are any); the dense layers' entries are numbered among the dense layers.
         """
+        dense = self._dense_layers()
         arrays = {
             "format": np.array(FILE_FORMAT),
             "version": np.array(FILE_VERSION),
-            "input_sizes": np.array([layer.input_size for layer in self._dense_layers()],
-                                    dtype=np.int64),
-            "output_sizes": np.array([layer.output_size for layer in self.layers], dtype=np.int64),
-            "activations": np.array([layer.activation_function.__name__ for layer in self.layers],
+            "input_sizes": np.array([layer.input_size for layer in dense], dtype=np.int64),
+            "output_sizes": np.array([layer.output_size for layer in dense], dtype=np.int64),
+            "activations": np.array([layer.activation_function.__name__ for layer in dense],
                                     dtype=np.str_),
             "loss_function": np.array(getattr(self.loss_function, "__name__", "")),
         }
-        for i, layer in enumerate(self.layers):
+        dropouts = [(i, layer.p) for i, layer in enumerate(self.layers) if isinstance(layer, Dropout)]
+        if dropouts:
+            arrays["dropout_positions"] = np.array([i for i, _ in dropouts], dtype=np.int64)
+            arrays["dropout_rates"] = np.array([p for _, p in dropouts], dtype=np.float64)
+        for i, layer in enumerate(dense):
             arrays[f"weights_{i}"] = layer.weights.numpy()
             arrays[f"biases_{i}"] = layer.biases.numpy()
         path = os.fspath(path)
@@ -228,6 +293,7 @@ class NeuralNetwork:
                                dtype=weights.dtype)
             layer.biases.update_values(biases)
             layers.append(layer)
+        _insert_dropouts(layers, contents, path)
         if loss_function is None:
             name = str(contents.get("loss_function", ""))
             loss_function = getattr(losses, name, None) if name else None
@@ -237,10 +303,12 @@ class NeuralNetwork:
         return cls(layers, loss_function, optimizer)
 
     def _dense_layers(self):
+        """The DenseLayers, in order; a TypeError for a layer save() cannot store."""
         for layer in self.layers:
-            if not isinstance(layer, DenseLayer):
-                raise TypeError(f"save() stores DenseLayers only; got {type(layer).__name__}")
-        return self.layers
+            if not isinstance(layer, (DenseLayer, Dropout)):
+                raise TypeError(f"save() stores DenseLayers and Dropouts only; got "
+                                f"{type(layer).__name__}")
+        return [layer for layer in self.layers if isinstance(layer, DenseLayer)]
 
     def __repr__(self):
         """SmolML's summary: layers, parameter counts, optimizer, loss and memory."""
@@ -248,6 +316,9 @@ class NeuralNetwork:
         size_info = memory.calculate_neural_network_size(self)
         layer_lines = []
         for i, (layer, layer_size) in enumerate(zip(self.layers, size_info["layers"])):
+            if not hasattr(layer, "weights"):
+                layer_lines.append(f"  Layer {i + 1}: {layer!r}")
+                continue
             n_in, n_out = layer.weights.shape[0], layer.weights.shape[-1]
             name = getattr(layer.activation_function, "__name__", repr(layer.activation_function))
             params = layer.weights.size() + layer.biases.size()
@@ -256,7 +327,7 @@ class NeuralNetwork:
                 f"      Parameters: {params:,} ({n_in}×{n_out} weights + {n_out} biases)",
                 f"      Memory: {_layer_memory(layer_size)}",
             ]
-        total_params = sum(layer.weights.size() + layer.biases.size() for layer in self.layers)
+        total_params = sum(param.size() for param in self._parameters())
         optimizer_lines = [f"Optimizer: {type(self.optimizer).__name__}"
                            f"(learning_rate={self.optimizer.learning_rate})"]
         state = size_info["optimizer"]["state"]
@@ -331,6 +402,86 @@ def _check_batch_size(batch_size, n_samples):
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be None or an int >= 1; got {batch_size!r}")
     return min(batch_size, n_samples)
+
+
+def _check_training_options(network, scheduler, max_norm, early_stopping, validation_data):
+    """TypeError / ValueError for a bad scheduler, clip_grad_norm or early_stopping."""
+    if scheduler is not None:
+        if not callable(getattr(scheduler, "step", None)):
+            raise TypeError(f"scheduler must have a step() method (see "
+                            f"smolml.utils.schedulers); got {type(scheduler).__name__}")
+        if getattr(scheduler, "optimizer", network.optimizer) is not network.optimizer:
+            raise ValueError("the scheduler was made for another optimizer than this "
+                             "network's: make it with network.optimizer")
+    if max_norm is not None:
+        if isinstance(max_norm, bool) or not isinstance(max_norm, (int, float, np.integer,
+                                                                   np.floating)):
+            raise TypeError(f"clip_grad_norm must be None or a number > 0; got "
+                            f"{type(max_norm).__name__}")
+        if not max_norm > 0:
+            raise ValueError(f"clip_grad_norm must be None or a number > 0; got {max_norm!r}")
+    if early_stopping is not None:
+        if isinstance(early_stopping, bool) or not isinstance(early_stopping, (int, np.integer)) \
+                or early_stopping < 1:
+            raise ValueError(f"early_stopping must be None or an int >= 1 (epochs without "
+                             f"improvement); got {early_stopping!r}")
+        if validation_data is None:
+            raise ValueError("early_stopping watches the validation loss: pass "
+                             "validation_data=(X_val, y_val) too")
+
+
+class _BestParameters:
+    """Early stopping's memory: the lowest validation loss so far, the epoch it came
+    from and a copy of the parameters then."""
+
+    def __init__(self, network, patience):
+        self.network = network
+        self.patience = patience
+        self.best_loss = math.inf
+        self.best_epoch = None
+        self.saved = None
+        self.epochs_without_improvement = 0
+
+    def patience_ran_out(self, val_loss, epoch):
+        """Record epoch `epoch`'s (from 0) validation loss; True once `patience` epochs
+        in a row brought nothing better (a NaN loss is never better)."""
+        if self.patience is None:
+            return False
+        if val_loss < self.best_loss:
+            self.best_loss, self.best_epoch = val_loss, epoch + 1
+            self.saved = [param.numpy() for param in self.network._parameters()]
+            self.epochs_without_improvement = 0
+        else:
+            self.epochs_without_improvement += 1
+        return self.epochs_without_improvement >= self.patience
+
+    def restore(self):
+        """Put the best parameters back; returns their epoch (from 1), or None."""
+        if self.saved is None:
+            return None
+        with no_grad():
+            for param, values in zip(self.network._parameters(), self.saved):
+                param.update_values(values)
+        return self.best_epoch
+
+
+def _insert_dropouts(layers, contents, path):
+    """Put the Dropout layers a file lists back at their places among `layers`."""
+    positions = contents.get("dropout_positions", np.zeros(0, dtype=np.int64))
+    rates = contents.get("dropout_rates", np.zeros(0))
+    if positions.ndim != 1 or rates.shape != positions.shape or positions.dtype.kind not in "iu":
+        raise ValueError(f"{path} has dropout entries of shapes {positions.shape} and "
+                         f"{rates.shape}; they must be two lists of equal length")
+    total = len(layers) + len(positions)
+    if len(set(positions.tolist())) != len(positions) or \
+            any(not 0 <= int(i) < total for i in positions):
+        raise ValueError(f"{path} places Dropout layers at {positions.tolist()}, not distinct "
+                         f"places among {total} layers")
+    for position, rate in sorted(zip(positions.tolist(), rates.tolist())):
+        try:
+            layers.insert(position, Dropout(rate))
+        except ValueError as error:
+            raise ValueError(f"{path}: layer {position + 1}: {error}") from None
 
 
 def _stored_parameter(contents, key, shape, path):
