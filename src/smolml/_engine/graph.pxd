@@ -7,36 +7,12 @@
 # only to their parents, never back: graphs hold no reference cycles and are freed by
 # reference counting.
 
-cdef enum Op:
-    OP_LEAF = 0                 # made by the user, or history cut by restart()
-    OP_ADD = 1                  # codes 1..14 are the elementwise ops of kernels.pxd
-    OP_SUB = 2
-    OP_MUL = 3
-    OP_DIV = 4
-    OP_POW = 5
-    OP_NEG = 6
-    OP_EXP = 7
-    OP_LOG = 8
-    OP_SQRT = 9
-    OP_ABS = 10
-    OP_RELU = 11
-    OP_TANH = 12
-    OP_SIGMOID = 13
-    OP_CLIP = 14
-    OP_SUM = 15
-    OP_MEAN = 16
-    OP_MAX = 17
-    OP_MIN = 18
-    OP_MATMUL = 19
-    OP_TRANSPOSE = 20
-    OP_RESHAPE = 21
-    OP_INDEX = 22
-    OP_STACK = 23               # an MLArray built from Values and MLArrays
-    OP_COPY = 24                # MLArray(x) of a Value or MLArray: same numbers, new node
-    OP_ELEMENT = 25             # a Value handle onto one element of an MLArray
-    OP_ASTYPE = 26              # the same numbers in the other dtype
-    OP_LINEAR = 27              # a @ b + bias: a matmul whose sum with a bias was fused into it
-    OP_COUNT = 28
+cdef enum GradState:
+    # What an MLArray's gradient buffer holds (grad_buffers.pxi).
+    GRAD_ABSENT = 0             # no buffer yet (grad_ptr NULL): the gradient reads as zeros
+    GRAD_ZERO                   # a buffer of zeros, nothing added since
+    GRAD_STALE                  # zeros in name only: cleared when first read or added to
+    GRAD_WRITTEN                # numbers that a rule or the user put there
 
 
 cdef class Node:
@@ -52,7 +28,7 @@ cdef class Node:
     cdef double c0              # op constant: the folded number, clip's lower bound
     cdef unsigned long mark     # last topological sort that visited this node
     cdef Py_ssize_t next_parent # iterative DFS cursor
-    cdef int op                 # an Op code: selects the backward rule in the op table
+    cdef int op                 # an Op code (ops.pxd): selects the backward rule in the op table
     cdef int constant_side      # scalar binary op with a number operand: 1 if it is a, 2 if b
     cdef readonly bint requires_grad  # gradient wanted: a tracked leaf lies upstream
     cdef bint single            # the buffers hold float32 (a float32 MLArray or its handle)
@@ -69,6 +45,4 @@ cdef class MLArray(Node):
     cdef object value_array     # ndarray owning value_ptr (N-d arrays), else None
     cdef object grad_array      # ndarray owning grad_ptr (N-d arrays), else None
     cdef double c1              # clip's upper bound
-    cdef bint grad_clean        # grad_array holds only zeros: no rule has added to it yet
-    cdef bint grad_stale        # grad_array is zeros in name only: its memory is cleared
-                                # when first read or added to (and skipped if overwritten)
+    cdef int grad_state         # a GradState: what grad_ptr holds (grad_buffers.pxi)

@@ -4,22 +4,7 @@
 cdef enum:
     MAX_NDIM = 32               # deepest shape an elementwise op broadcasts over
 
-# Elementwise op codes, shared with graph.pyx's op table.
-cdef enum Elementwise:
-    EW_ADD = 1
-    EW_SUB = 2
-    EW_MUL = 3
-    EW_DIV = 4
-    EW_POW = 5
-    EW_NEG = 6
-    EW_EXP = 7
-    EW_LOG = 8
-    EW_SQRT = 9
-    EW_ABS = 10
-    EW_RELU = 11
-    EW_TANH = 12
-    EW_SIGMOID = 13
-    EW_CLIP = 14
+from smolml._engine.ops cimport *     # the op codes: kernels.pyx reads OP_ADD .. OP_CLIP
 
 cdef struct Broadcast:
     # How an output of `shape` reads its two operands: element strides per output axis,

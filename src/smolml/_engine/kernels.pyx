@@ -15,33 +15,33 @@ ctypedef fused real:
 # ---------------------------------------------------------------- scalar math
 
 cdef double binary_value(int op, double a, double b) noexcept nogil:
-    if op == EW_ADD:
+    if op == OP_ADD:
         return a + b
-    if op == EW_SUB:
+    if op == OP_SUB:
         return a - b
-    if op == EW_MUL:
+    if op == OP_MUL:
         return a * b
-    if op == EW_DIV:
+    if op == OP_DIV:
         return a / b            # IEEE: x/0 is ±inf, 0/0 is nan (cdivision)
-    return pow(a, b)            # EW_POW; C99 pow gives nan for (-8)**(1/3), inf for 0**-1
+    return pow(a, b)            # OP_POW; C99 pow gives nan for (-8)**(1/3), inf for 0**-1
 
 
 cdef void binary_partials(int op, double a, double b, double out,
                           bint want_a, bint want_b, double* da, double* db) noexcept nogil:
     """d out/d a and d out/d b at (a, b); `out` is the forward result."""
-    if op == EW_ADD:
+    if op == OP_ADD:
         da[0] = 1.0
         db[0] = 1.0
-    elif op == EW_SUB:
+    elif op == OP_SUB:
         da[0] = 1.0
         db[0] = -1.0
-    elif op == EW_MUL:
+    elif op == OP_MUL:
         da[0] = b
         db[0] = a
-    elif op == EW_DIV:
+    elif op == OP_DIV:
         da[0] = 1.0 / b
         db[0] = -a / (b * b)
-    else:                       # EW_POW: d/da = b·a^(b-1) (0 where b == 0), d/db = a^b·ln a
+    else:                       # OP_POW: d/da = b·a^(b-1) (0 where b == 0), d/db = a^b·ln a
         if want_a:
             da[0] = 0.0 if b == 0.0 else b * pow(a, b - 1.0)
         if want_b:
@@ -69,23 +69,23 @@ cdef inline double sigmoid(double a) noexcept nogil:
 
 
 cdef double unary_value(int op, double a, double lo, double hi) noexcept nogil:
-    if op == EW_NEG:
+    if op == OP_NEG:
         return -a
-    if op == EW_EXP:
+    if op == OP_EXP:
         return exp(a)
-    if op == EW_LOG:
+    if op == OP_LOG:
         return log(a)           # log(0) = -inf, log(<0) = nan
-    if op == EW_SQRT:
+    if op == OP_SQRT:
         return sqrt(a)
-    if op == EW_ABS:
+    if op == OP_ABS:
         return fabs(a)
-    if op == EW_RELU:
+    if op == OP_RELU:
         return 0.0 if a <= 0.0 else a       # nan stays nan, as NumPy's maximum(x, 0)
-    if op == EW_TANH:
+    if op == OP_TANH:
         return fast_tanh(a)
-    if op == EW_SIGMOID:
+    if op == OP_SIGMOID:
         return sigmoid(a)
-    # EW_CLIP: min(max(a, lo), hi) as NumPy's clip; bounds are ±inf when not given
+    # OP_CLIP: min(max(a, lo), hi) as NumPy's clip; bounds are ±inf when not given
     if a < lo:
         a = lo
     if a > hi:
@@ -94,23 +94,23 @@ cdef double unary_value(int op, double a, double lo, double hi) noexcept nogil:
 
 
 cdef double unary_partial(int op, double a, double out, double lo, double hi) noexcept nogil:
-    if op == EW_NEG:
+    if op == OP_NEG:
         return -1.0
-    if op == EW_EXP:
+    if op == OP_EXP:
         return out
-    if op == EW_LOG:
+    if op == OP_LOG:
         return 1.0 / a
-    if op == EW_SQRT:
+    if op == OP_SQRT:
         return 0.5 / out
-    if op == EW_ABS:
+    if op == OP_ABS:
         return 1.0 if a > 0.0 else (-1.0 if a < 0.0 else 0.0)
-    if op == EW_RELU:
+    if op == OP_RELU:
         return 1.0 if a > 0.0 else 0.0
-    if op == EW_TANH:
+    if op == OP_TANH:
         return 1.0 - out * out
-    if op == EW_SIGMOID:
+    if op == OP_SIGMOID:
         return out * (1.0 - out)
-    return 1.0 if (lo <= a and a <= hi) else 0.0     # EW_CLIP, inclusive bounds
+    return 1.0 if (lo <= a and a <= hi) else 0.0     # OP_CLIP, inclusive bounds
 
 
 # ---------------------------------------------------------------- exp and tanh of arrays
@@ -275,13 +275,13 @@ cdef inline void tanh_of(const real* a, real* out, Py_ssize_t n) noexcept nogil:
 # ---------------------------------------------------------------- binary, broadcasting
 
 cdef inline real arithmetic(int op, real x, real y) noexcept nogil:
-    if op == EW_ADD:
+    if op == OP_ADD:
         return x + y
-    if op == EW_SUB:
+    if op == OP_SUB:
         return x - y
-    if op == EW_MUL:
+    if op == OP_MUL:
         return x * y
-    return x / y                # EW_DIV
+    return x / y                # OP_DIV
 
 
 cdef inline void row_forward(int op, const real* a, Py_ssize_t sa, const real* b,
@@ -290,7 +290,7 @@ cdef inline void row_forward(int op, const real* a, Py_ssize_t sa, const real* b
     cdef real x, y
     # The common layouts get loops with unit strides (and the op hoisted out of them by
     # the compiler), which it turns into SIMD code: same shapes, and a scalar on either side.
-    if op <= EW_DIV and sa == 1 and a == out:          # in place: out[i] op= b[.]
+    if op <= OP_DIV and sa == 1 and a == out:          # in place: out[i] op= b[.]
         if sb == 1:
             for i in range(n):
                 out[i] = arithmetic(op, out[i], b[i])
@@ -298,27 +298,27 @@ cdef inline void row_forward(int op, const real* a, Py_ssize_t sa, const real* b
             y = b[0]
             for i in range(n):
                 out[i] = arithmetic(op, out[i], y)
-    elif op <= EW_DIV and sa == 1 and sb == 1:
+    elif op <= OP_DIV and sa == 1 and sb == 1:
         for i in range(n):
             out[i] = arithmetic(op, a[i], b[i])
-    elif op <= EW_DIV and sa == 1 and sb == 0:
+    elif op <= OP_DIV and sa == 1 and sb == 0:
         y = b[0]
         for i in range(n):
             out[i] = arithmetic(op, a[i], y)
-    elif op <= EW_DIV and sa == 0 and sb == 1:
+    elif op <= OP_DIV and sa == 0 and sb == 1:
         x = a[0]
         for i in range(n):
             out[i] = arithmetic(op, x, b[i])
-    elif op == EW_ADD:
+    elif op == OP_ADD:
         for i in range(n):
             out[i] = a[i * sa] + b[i * sb]
-    elif op == EW_SUB:
+    elif op == OP_SUB:
         for i in range(n):
             out[i] = a[i * sa] - b[i * sb]
-    elif op == EW_MUL:
+    elif op == OP_MUL:
         for i in range(n):
             out[i] = a[i * sa] * b[i * sb]
-    elif op == EW_DIV:
+    elif op == OP_DIV:
         for i in range(n):
             out[i] = a[i * sa] / b[i * sb]
     else:
@@ -350,12 +350,12 @@ cdef inline void row_backward(int op, const real* a, Py_ssize_t sa, const real* 
     cdef Py_ssize_t i
     cdef double da = 0.0, db = 0.0, g
     cdef bint want_a = ga != NULL, want_b = gb != NULL
-    if op == EW_ADD or op == EW_SUB:
+    if op == OP_ADD or op == OP_SUB:
         if want_a:
             add_row(ga, sa, gout, n, 1.0)
         if want_b:
-            add_row(gb, sb, gout, n, 1.0 if op == EW_ADD else -1.0)
-    elif op == EW_MUL:
+            add_row(gb, sb, gout, n, 1.0 if op == OP_ADD else -1.0)
+    elif op == OP_MUL:
         if want_a:
             for i in range(n):
                 ga[i * sa] += gout[i] * b[i * sb]
@@ -454,12 +454,12 @@ cdef void binary_backward(int op, bint single, const void* a, const void* b,
 cdef void unary_forward_of(int op, const real* a, real* out, Py_ssize_t n,
                            double lo, double hi) noexcept nogil:
     cdef Py_ssize_t i
-    if op == EW_RELU:
+    if op == OP_RELU:
         for i in range(n):
             out[i] = 0.0 if a[i] <= 0.0 else a[i]
-    elif op == EW_EXP:
+    elif op == OP_EXP:
         exp_of(a, out, n)
-    elif op == EW_TANH:
+    elif op == OP_TANH:
         tanh_of(a, out, n)
     else:
         for i in range(n):
@@ -472,7 +472,7 @@ cdef void unary_backward_of(int op, const real* a, const real* out, const real* 
     """ga += gout · f', or ga = gout · f' into a target that held zeros (overwrite): the
     same numbers, 0 + x being x up to the sign of a zero, without reading ga."""
     cdef Py_ssize_t i
-    if op == EW_RELU:
+    if op == OP_RELU:
         # multiply even by 0, as every rule does: an inf or nan gradient stays nan
         if overwrite:
             for i in range(n):
@@ -480,14 +480,14 @@ cdef void unary_backward_of(int op, const real* a, const real* out, const real* 
         else:
             for i in range(n):
                 ga[i] += gout[i] * (1.0 if a[i] > 0.0 else 0.0)
-    elif op == EW_TANH:
+    elif op == OP_TANH:
         if overwrite:
             for i in range(n):
                 ga[i] = gout[i] * (1.0 - out[i] * out[i])
         else:
             for i in range(n):
                 ga[i] += gout[i] * (1.0 - out[i] * out[i])
-    elif op == EW_SIGMOID:
+    elif op == OP_SIGMOID:
         if overwrite:
             for i in range(n):
                 ga[i] = gout[i] * out[i] * (1.0 - out[i])

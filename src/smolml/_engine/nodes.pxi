@@ -1,0 +1,167 @@
+# Making nodes and recording them in the graph (included by graph.pyx): what the pure
+# backend's `apply_op` does (a result links to its parents only if grad mode is on and
+# one of them requires a gradient), and the op table every family piece registers in.
+#
+#   new_value, new_array                 a node of the right kind and shape
+#   record, record_constant, record_many link a result to one, two, a number, n parents
+#   array_operand, result_single, as_dtype   operands of array ops and their dtype
+#   prev_of                              a node's inputs as SmolML's `_prev`
+#   OP_RULES, OP_NAMES, defop            the op table: code -> backward rule, `_op` name
+
+cdef inline tuple shape_of(Node node):
+    return () if type(node) is Value else (<MLArray>node).shape
+
+
+cdef inline Py_ssize_t numel_of(Node node):
+    return 1 if type(node) is Value else (<MLArray>node).numel
+
+
+cdef inline Value new_value(double x):
+    cdef Value v = Value.__new__(Value)
+    v.inline_value = x
+    return v
+
+
+cdef MLArray new_array(tuple shape, bint single):
+    """An MLArray node of `shape` with an uninitialized value buffer (float32 if single)."""
+    cdef MLArray a = MLArray.__new__(MLArray)
+    cdef Py_ssize_t size = 1, dim
+    for dim in shape:
+        size *= dim
+    a.shape = shape
+    a.numel = size
+    a.single = single
+    if len(shape) == 0:
+        a.value_ptr = &a.inline_value
+    else:
+        a.value_array = new_buffer(shape, False, single)
+        a.value_ptr = cnp.PyArray_DATA(a.value_array)
+    return a
+
+
+cdef inline void record(Node out, int op, Node a, Node b=None):
+    """Link `out` to its inputs if grad mode is on and one of them wants a gradient;
+    otherwise `out` stays a leaf that tracks nothing."""
+    if grad_enabled and (a.requires_grad or (b is not None and b.requires_grad)):
+        out.requires_grad = True
+        out.op = op
+        out.parent_a = a
+        out.parent_b = b
+
+
+cdef inline void record_constant(Node out, int op, Node x, double number, int side):
+    """A scalar binary op with a Python number: the number is folded into c0 instead of
+    becoming a node (`side` 1: it is the left operand, 2: the right one)."""
+    if grad_enabled and x.requires_grad:
+        out.requires_grad = True
+        out.op = op
+        out.constant_side = side
+        out.c0 = number
+        if side == 1:
+            out.parent_b = x
+        else:
+            out.parent_a = x
+
+
+cdef inline void record_many(Node out, int op, tuple parents):
+    cdef Node p
+    if grad_enabled:
+        for p in parents:
+            if p.requires_grad:
+                out.requires_grad = True
+                out.op = op
+                out.parents_more = parents
+                return
+
+
+cdef inline bint is_real(object x):
+    cdef type t = type(x)
+    if t is float or t is int:
+        return True
+    return _shapes.is_number(x)
+
+
+cdef inline object reject_other_backend(object x):
+    if getattr(type(x), "_smolml_backend", None) is not None:
+        raise TypeError(MIX_MESSAGE)
+
+
+cdef Node array_operand(object other):
+    """A Node for the other operand of an MLArray op, or None if it is not array-like."""
+    if isinstance(other, Node):
+        return <Node>other
+    if is_real(other):
+        return new_value(float(other))
+    reject_other_backend(other)
+    if isinstance(other, (list, tuple)) or hasattr(other, "__array_interface__"):
+        return MLArray(other, requires_grad=False)
+    return None
+
+
+cdef inline bint result_single(Node a, Node b):
+    """Type promotion: float32 only if every MLArray operand is float32. Scalar Values
+    (and the numbers made into them) are weak: they take the array's dtype."""
+    cdef bint strong_a = type(a) is MLArray, strong_b = type(b) is MLArray
+    if strong_a and strong_b:
+        return a.single and b.single
+    if strong_a:
+        return a.single
+    if strong_b:
+        return b.single
+    return False
+
+
+cdef Node as_dtype(Node x, bint single):
+    """x itself if its buffers hold the dtype asked for, else a graph-connected cast."""
+    if x.single == single:
+        return x
+    return astype_op(x, single)
+
+
+cdef tuple prev_of(Node node):
+    """The node's inputs as SmolML's `_prev` tuple; a folded number shows as a Value."""
+    if node.op == OP_LINEAR:
+        return (node.parent_a, node.parent_b) + node.parents_more
+    if node.parents_more is not None:
+        return node.parents_more
+    if node.constant_side == 1:
+        return (constant(node.c0), node.parent_b)
+    if node.constant_side == 2:
+        return (node.parent_a, constant(node.c0))
+    if node.parent_b is not None:
+        return (node.parent_a, node.parent_b)
+    if node.parent_a is not None:
+        return (node.parent_a,)
+    return ()
+
+
+cdef Value constant(double x):
+    cdef Value v = new_value(x)
+    v.requires_grad = False
+    return v
+
+
+# The op table: one row per op code (ops.pxd), its name (`_op`) and its backward rule,
+# which adds the node's gradient times its partials into its parents' gradients. Each
+# family piece (ops_*.pxi) registers its rows with defop beside its forward and
+# backward functions, as the pure backend registers its rows in OPS.
+ctypedef int (*BackwardRule)(Node node) except -1
+cdef BackwardRule OP_RULES[OP_COUNT]
+OP_NAMES = [""] * OP_COUNT
+
+
+cdef int defop(int op, str name, BackwardRule rule) except -1:
+    OP_RULES[op] = rule
+    OP_NAMES[op] = name
+    return 0
+
+
+cdef int backward_missing(Node node) except -1:
+    raise NotImplementedError(f"no backward rule for the op {prev_op_name(node)!r}")
+
+
+cdef str prev_op_name(Node node):
+    return node.extra if isinstance(node.extra, str) else OP_NAMES[node.op]
+
+
+defop(OP_LEAF, "", backward_missing)
