@@ -10,7 +10,6 @@ float32 loss).
 import numpy as np
 
 from smolml.core.ml_array import MLArray
-from smolml.utils.activation import log_softmax
 
 EPSILON = 1e-15
 """Probabilities are clipped to [EPSILON, 1 − EPSILON] before a log, so log(0) = −inf
@@ -107,7 +106,8 @@ def cross_entropy_from_logits(logits, targets):
     and its gradient is 0, so a confidently wrong network stops learning. Here the
     log is taken of Σ e^(z − max z) >= 1, never of a rounded probability, so L is
     exact for any finite logits, and dL/dz = (softmax(z) − y)/N stays the full error
-    signal however wrong the network is.
+    signal however wrong the network is. On the engine the whole loss is one graph
+    node (`MLArray.softmax_cross_entropy`) whose backward is that difference.
     """
     logits = _as_array(logits)
     if logits.ndim not in (1, 2):
@@ -117,8 +117,9 @@ def cross_entropy_from_logits(logits, targets):
         raise ValueError(f"logits have no classes (shape {logits.shape})")
     if not isinstance(targets, MLArray) or targets.shape != logits.shape:
         targets = _class_targets(targets, logits)
-    per_sample = -(targets * log_softmax(logits, axis=-1)).sum(axis=-1)
-    return per_sample.mean() if logits.ndim == 2 else per_sample
+    if logits.ndim == 1:                 # one sample: a batch of one row
+        logits, targets = logits.reshape(1, -1), targets.reshape(1, -1)
+    return logits.softmax_cross_entropy(targets)
 
 
 def _class_targets(targets, logits):

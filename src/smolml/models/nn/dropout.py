@@ -20,7 +20,8 @@ class Dropout:
     on any other being there, the network learns redundant features instead of
     co-adapted ones, and overfits less (Srivastava et al., 2014).
 
-    The mask is drawn from smolml's generator (`smolml.manual_seed` repeats it, the
+    On the engine it is one graph node (`MLArray.dropout`). The mask is drawn from
+    smolml's generator (`smolml.manual_seed` repeats it, the
     same on both backends). `training` follows the network: `NeuralNetwork.train`
     turns it on for its steps and off for validation; in a hand-written loop set
     `network.training = True` (a network starts with it off). A Dropout used alone
@@ -45,9 +46,8 @@ class Dropout:
             input_data = MLArray(input_data, requires_grad=False)
         if not self.training or self.p == 0.0:
             return input_data
-        kept = numpy_generator().random(input_data.shape) >= self.p
-        mask = MLArray(kept / (1.0 - self.p), requires_grad=False, dtype=input_data.dtype)
-        return input_data * mask
+        kept = np.asarray(numpy_generator().random(input_data.shape) >= self.p)
+        return input_data.dropout(kept, 1.0 / (1.0 - self.p))
 
     def update(self, optimizer, layer_idx):
         """Nothing to update: Dropout has no parameters."""
