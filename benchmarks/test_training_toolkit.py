@@ -78,3 +78,53 @@ def test_mlp_step_dropout(benchmark, dropout):
     network = NeuralNetwork(layers, losses.cross_entropy_from_logits, optimizers.SGD(0.01))
     step = lambda: network.train(X, Y, epochs=1, verbose=False)[-1]    # noqa: E731
     assert run_for(benchmark, step, seconds=2.0) > 0
+
+
+def composed_softmax_loss(logits, targets):
+    return losses.categorical_cross_entropy(activation.softmax(logits), targets)
+
+
+LOSS_ALONE = {
+    "softmax + categorical_cross_entropy": composed_softmax_loss,
+    "composed cross-entropy": composed_cross_entropy,
+    "cross_entropy_from_logits": losses.cross_entropy_from_logits,
+}
+
+
+def loss_alone(loss_function, rows=512, classes=1000):
+    generator = np.random.default_rng(0)
+    z = MLArray(generator.normal(scale=3.0, size=(rows, classes)))
+    t = MLArray(np.eye(classes)[generator.integers(0, classes, size=rows)], requires_grad=False)
+
+    def step():
+        loss = loss_function(z, t)
+        loss.backward()
+        z.restart()
+        return float(loss)
+    return step
+
+
+@pytest.mark.benchmark(group="loss alone: forward + backward of 512×1000 logits, one-hot targets")
+@pytest.mark.parametrize("loss", list(LOSS_ALONE))
+def test_loss_alone(benchmark, loss):
+    assert run_for(benchmark, loss_alone(LOSS_ALONE[loss]), seconds=2.0) > 0
+
+
+DROPOUT_ALONE = {"composed dropout": ComposedDropout, "Dropout": Dropout}
+
+
+def dropout_alone(layer_class, shape=(512, 1024)):
+    x = MLArray(np.random.default_rng(0).normal(size=shape))
+    layer = layer_class(0.5)
+
+    def step():
+        out = layer.forward(x)
+        out.backward()
+        x.restart()
+    return step
+
+
+@pytest.mark.benchmark(group="Dropout(0.5) alone: forward + backward of 512×1024")
+@pytest.mark.parametrize("dropout", list(DROPOUT_ALONE))
+def test_dropout_alone(benchmark, dropout):
+    run_for(benchmark, dropout_alone(DROPOUT_ALONE[dropout]), seconds=2.0)

@@ -12,7 +12,7 @@
 cdef MLArray softmax_cross_entropy_op(MLArray z, object targets):
     cdef MLArray t, out
     cdef Py_ssize_t rows, cols
-    cdef cnp.ndarray log_p, t_sum
+    cdef cnp.ndarray p, lse, t_sum
     cdef double total
     if not isinstance(targets, MLArray):
         reject_other_backend(targets)
@@ -21,38 +21,51 @@ cdef MLArray softmax_cross_entropy_op(MLArray z, object targets):
     t = <MLArray>as_dtype(<MLArray>targets, z.single)
     _shapes.check_softmax_cross_entropy(z.shape, t.shape)
     rows, cols = z.shape
-    log_p = np.empty((rows, cols), dtype=np.float64)
+    p = np.empty((rows, cols), dtype=np.float64)
+    lse = np.empty(rows, dtype=np.float64)
     t_sum = np.empty(rows, dtype=np.float64)
-    cdef double* log_p_ptr = <double*>cnp.PyArray_DATA(log_p)
+    cdef double* p_ptr = <double*>cnp.PyArray_DATA(p)
+    cdef double* lse_ptr = <double*>cnp.PyArray_DATA(lse)
     cdef double* t_sum_ptr = <double*>cnp.PyArray_DATA(t_sum)
     cdef bint single = z.single
     cdef const void* zv = z.value_ptr
     cdef const void* tv = t.value_ptr
     if z.numel > NOGIL_MIN:
         with nogil:
-            total = softmax_cross_entropy_forward(single, zv, tv, log_p_ptr, t_sum_ptr,
+            total = softmax_cross_entropy_forward(single, zv, tv, p_ptr, lse_ptr, t_sum_ptr,
                                                   rows, cols)
     else:
-        total = softmax_cross_entropy_forward(single, zv, tv, log_p_ptr, t_sum_ptr, rows, cols)
+        total = softmax_cross_entropy_forward(single, zv, tv, p_ptr, lse_ptr, t_sum_ptr,
+                                              rows, cols)
     out = new_array((), single)
     store(out.value_ptr, single, -total / <double>rows)    # 0 rows: 0/0, nan (as a mean)
     record(out, OP_SOFTMAX_CROSS_ENTROPY, z, t)
     if out.requires_grad:
-        out.extra = (log_p, t_sum)
+        out.extra = (p, lse, t_sum)
     return out
 
 
 cdef int backward_softmax_cross_entropy(Node node) except -1:
     cdef MLArray z = <MLArray>node.parent_a, t = <MLArray>node.parent_b
-    cdef cnp.ndarray log_p, t_sum
-    log_p, t_sum = node.extra
+    cdef cnp.ndarray p, lse, t_sum
+    p, lse, t_sum = node.extra
     cdef Py_ssize_t rows = z.shape[0], cols = z.shape[1]
     cdef double scale = load(grad_to_read(node), node.single) / <double>rows
     cdef void* gz = grad_to_add(z) if z.requires_grad else NULL
     cdef void* gt = grad_to_add(t) if t.requires_grad else NULL
-    softmax_cross_entropy_backward(node.single, <const double*>cnp.PyArray_DATA(log_p),
-                                   <const double*>cnp.PyArray_DATA(t_sum), t.value_ptr,
-                                   gz, gt, rows, cols, scale)
+    cdef bint single = node.single
+    cdef const void* zv = z.value_ptr
+    cdef const void* tv = t.value_ptr
+    cdef const double* p_ptr = <const double*>cnp.PyArray_DATA(p)
+    cdef const double* lse_ptr = <const double*>cnp.PyArray_DATA(lse)
+    cdef const double* t_sum_ptr = <const double*>cnp.PyArray_DATA(t_sum)
+    if z.numel > NOGIL_MIN:
+        with nogil:
+            softmax_cross_entropy_backward(single, zv, p_ptr, lse_ptr, t_sum_ptr, tv, gz, gt,
+                                           rows, cols, scale)
+    else:
+        softmax_cross_entropy_backward(single, zv, p_ptr, lse_ptr, t_sum_ptr, tv, gz, gt,
+                                       rows, cols, scale)
     return 0
 
 
@@ -84,8 +97,16 @@ cdef int backward_dropout(Node node) except -1:
         return 0
     cdef bint overwrite = grad_is_zero(x)
     cdef void* gx = grad_to_overwrite(x) if overwrite else grad_to_add(x)
-    dropout(node.single, grad_to_read(node), <const unsigned char*>cnp.PyArray_DATA(mask),
-            gx, numel_of(node), node.c0, not overwrite)
+    cdef const void* g = grad_to_read(node)
+    cdef const unsigned char* mask_ptr = <const unsigned char*>cnp.PyArray_DATA(mask)
+    cdef bint single = node.single
+    cdef Py_ssize_t n = numel_of(node)
+    cdef double factor = node.c0
+    if n > NOGIL_MIN:
+        with nogil:
+            dropout(single, g, mask_ptr, gx, n, factor, not overwrite)
+    else:
+        dropout(single, g, mask_ptr, gx, n, factor, not overwrite)
     return 0
 
 
