@@ -12,7 +12,8 @@ from helpers import adam_rule
 from smolml import MLArray
 from smolml.models.nn import DenseLayer, Dropout, NeuralNetwork
 from smolml.utils import activation, clip_grad_norm, losses, optimizers, schedulers
-from test_optimizers import W0, B0, Params, assert_same_trajectory, run_numpy, run_smolml
+from test_optimizers import (W0, B0, Params, adagrad_rule, assert_same_trajectory, momentum_rule,
+                             run_numpy, run_smolml, sgd_rule)
 
 
 def with_decay(rule, decay):
@@ -30,24 +31,6 @@ def rmsprop_rule(lr, rho=0.99, eps=1e-8):
 def adamw_rule(lr, decay, beta1=0.9, beta2=0.999, eps=1e-8):
     adam = adam_rule(lr, beta1, beta2, eps)
     return lambda theta, g, state, t: adam(theta * (1 - lr * decay), g, state, t)
-
-
-def sgd_rule(lr):
-    return lambda theta, g, state, t: theta - lr * g
-
-
-def momentum_rule(lr, beta):
-    def rule(theta, g, state, t):
-        state["v"] = beta * state.get("v", 0.0) + lr * g
-        return theta - state["v"]
-    return rule
-
-
-def adagrad_rule(lr, eps=1e-8):
-    def rule(theta, g, state, t):
-        state["G"] = state.get("G", 0.0) + g ** 2
-        return theta - lr * g / np.sqrt(state["G"] + eps)
-    return rule
 
 
 CASES = {

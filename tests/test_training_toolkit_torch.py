@@ -10,28 +10,11 @@ import smolml
 from smolml import MLArray
 from smolml.models.nn import DenseLayer, Dropout, NeuralNetwork
 from smolml.utils import activation, clip_grad_norm, losses, optimizers, schedulers
+from test_optimizers import A, T, U, W0, B0, Params, smolml_loss
 
 torch = pytest.importorskip("torch")
 
 STEPS = 40
-A = np.array([[0.5, 1.5, 2.0], [1.0, 0.25, 3.0]])
-T = np.array([[1.0, -2.0, 0.5], [0.0, 3.0, -1.0]])
-U = np.array([[0.5, -0.5, 1.0]])
-W0 = np.array([[0.2, -0.1, 0.4], [-0.3, 0.8, 0.0]])
-B0 = np.array([[1.5, 0.3, -0.7]])
-
-
-class Params:
-    def __init__(self):
-        self.weights = MLArray(W0)
-        self.biases = MLArray(B0)
-
-
-def smolml_loss(p):
-    # Σ A·(W − T)² + Σ (b − u)⁴: the gradient changes along the way
-    diff = p.weights - MLArray(T, requires_grad=False)
-    shifted = p.biases - MLArray(U, requires_grad=False)
-    return (MLArray(A, requires_grad=False) * diff * diff).sum() + (shifted ** 4).sum()
 
 
 def torch_loss(w, b):

@@ -55,6 +55,14 @@ def softmax(x, axis=-1):
     graph; it keeps every exponent <= 0, so no input overflows. The values along
     `axis` are >= 0 and sum to 1. A 0-d input gives 1.0.
     """
+    shifted, axis = _shifted_by_max(x, axis)
+    exps = shifted.exp()
+    return exps / exps.sum(axis=axis, keepdims=True)
+
+
+def _shifted_by_max(x, axis):
+    """(x − max(x) along axis, the axis to reduce), x made an MLArray; the max is a
+    constant, taken under no_grad (softmax does not change when a row moves)."""
     x = _as_node(x)
     if isinstance(x, Value):
         x = MLArray(x)
@@ -62,8 +70,7 @@ def softmax(x, axis=-1):
         axis = None
     with no_grad():
         shift = x.max(axis=axis, keepdims=True)
-    exps = (x - shift).exp()
-    return exps / exps.sum(axis=axis, keepdims=True)
+    return x - shift, axis
 
 
 def log_softmax(x, axis=-1):
@@ -76,14 +83,7 @@ def log_softmax(x, axis=-1):
     ∂/∂xⱼ log_softmax(x)ᵢ = [i = j] − softmax(x)ⱼ. A 0-d input gives 0.0.
     (`torch.nn.functional.log_softmax`.)
     """
-    x = _as_node(x)
-    if isinstance(x, Value):
-        x = MLArray(x)
-    if x.ndim == 0:
-        axis = None
-    with no_grad():
-        shift = x.max(axis=axis, keepdims=True)
-    shifted = x - shift
+    shifted, axis = _shifted_by_max(x, axis)
     return shifted - shifted.exp().sum(axis=axis, keepdims=True).log()
 
 
