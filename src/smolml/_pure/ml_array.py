@@ -512,8 +512,10 @@ class MLArray:
         if targets.dtype is not self.dtype:
             targets = targets.astype(self.dtype)
         _shapes.check_softmax_cross_entropy(self.shape, targets.shape)
-        shift = MLArray(self.max(axis=-1, keepdims=True).to_list(), requires_grad=False,
-                        dtype=self.dtype)
+        row_max = self.max(axis=-1, keepdims=True)
+        node = _NODE[self.dtype]
+        shift = MLArray._from_values([node(v.data, requires_grad=False) for v in row_max._values],
+                                     row_max.shape, False, self.dtype)
         shifted = self - shift
         log_probabilities = shifted - shifted.exp().sum(axis=-1, keepdims=True).log()
         return -(targets * log_probabilities).sum(axis=-1).mean()
