@@ -18,7 +18,8 @@ def load(name):
 
 def test_every_example_has_a_main():
     names = sorted(path.stem for path in EXAMPLES.glob("*.py"))
-    assert names == ["continue_in_pytorch", "digits_mlp", "moons_micrograd", "node_network",
+    assert names == ["continue_in_pytorch", "digits_mlp", "digits_regularized",
+                     "moons_micrograd", "node_network",
                      "regression_and_trees", "xor"]
     for name in names:
         assert callable(load(name).main)
@@ -119,6 +120,19 @@ def test_digits_mlp_without_plot(capsys):
     result = load("digits_mlp").main(["--epochs", "1", "--samples", "100", "--hidden", "4",
                                       "--no-plot"])
     assert result["plot"] is None
+
+
+def test_digits_regularized_small(capsys):
+    result = load("digits_regularized").main(["--epochs", "6", "--samples", "400",
+                                              "--hidden", "32", "--patience", "2"])
+    out = capsys.readouterr().out
+    history = result["history"]
+    assert history["val_loss"][-1] < history["val_loss"][0]
+    assert history["lr"][0] == 0.01 and history["lr"][-1] < history["lr"][0]
+    best = history["best_epoch"]
+    assert history["val_loss"][best - 1] == min(history["val_loss"])
+    assert result["accuracy"] > 0.8                     # chance is 10%
+    assert "Held-out accuracy" in out and f"epoch {best} (lowest validation loss)" in out
 
 
 def test_regression_and_trees_small(capsys):

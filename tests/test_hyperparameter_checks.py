@@ -122,4 +122,4 @@ def test_unknown_loss_lists_the_valid_ones(backend):
     with pytest.raises(ValueError, match="unknown loss 'mse'.*mse_loss"):
         NeuralNetwork([DenseLayer(2, 1)], "mse")
     with pytest.raises(TypeError, match="loss_function must be a function"):
-        NeuralNetwork([DenseLayer(2, 1)], None)
+        NeuralNetwork([DenseLayer(2, 1)], 42)

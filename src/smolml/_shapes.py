@@ -435,3 +435,21 @@ def _format_nested(item, shape, indent, summarize):
         return "[" + ", ".join(parts) + "]"
     separator = "," + "\n" * (len(shape) - 1) + " " * (indent + 1)
     return "[" + separator.join(parts) + "]"
+
+
+def check_softmax_cross_entropy(logits_shape, targets_shape):
+    """ValueError unless logits and targets share one shape (N, K) with K >= 1."""
+    if len(logits_shape) != 2 or targets_shape != logits_shape or logits_shape[1] == 0:
+        raise ValueError(f"softmax_cross_entropy needs logits of shape (N, K), K >= 1, and "
+                         f"targets of the same shape; got {logits_shape} and {targets_shape}")
+
+
+def check_dropout(shape, keep, scale):
+    """TypeError / ValueError unless `keep` is a NumPy array of `shape` and `scale` a
+    finite number."""
+    if not is_number(scale) or not math.isfinite(scale):
+        raise TypeError(f"dropout: scale must be a finite number; got {describe(scale)}")
+    keep_shape = tuple(keep.shape) if hasattr(keep, "__array_interface__") else None
+    if keep_shape != tuple(shape):
+        raise ValueError(f"dropout: keep must be a NumPy array of the array's shape {shape}; "
+                         f"got {keep_shape if keep_shape is not None else describe(keep)}")

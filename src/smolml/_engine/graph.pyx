@@ -17,6 +17,7 @@ other through pointers). In reading order:
     ops_reduce.pxi        sum, mean, max, min
     ops_matmul.pxi        matmul and the fused a @ b + bias
     ops_movement.pxi      transpose, reshape, index, copy, astype, stack, element handles
+    ops_training.pxi      fused training ops: softmax cross-entropy on logits, dropout
     backward.pxi          the topological sort and the backward driver
     construction.pxi      MLArray(data): nested lists, ndarrays; zeros, ones, randn
     value.pxi             the Value class
@@ -40,7 +41,8 @@ from smolml._engine.kernels cimport (
     Broadcast, MAX_NDIM, binary_value, binary_partials, unary_value, unary_partial,
     binary_forward, binary_backward, unary_forward, unary_backward,
     sum_forward, sum_backward, argextreme_forward, argextreme_backward, add_into, fill,
-    convert, add_convert)
+    convert, add_convert, softmax_cross_entropy_forward, softmax_cross_entropy_backward,
+    dropout)
 
 from smolml import _backend, _dtype, _shapes
 from smolml._random import rng
@@ -90,6 +92,7 @@ include "ops_elementwise.pxi"
 include "ops_reduce.pxi"
 include "ops_matmul.pxi"
 include "ops_movement.pxi"
+include "ops_training.pxi"
 include "backward.pxi"
 include "construction.pxi"
 include "value.pxi"

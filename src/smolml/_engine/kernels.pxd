@@ -65,3 +65,18 @@ cdef void convert(bint dst_single, void* dst, bint src_single, const void* src,
                   Py_ssize_t n) noexcept nogil
 cdef void add_convert(bint dst_single, void* dst, bint src_single, const void* src,
                       Py_ssize_t n) noexcept nogil
+
+# Fused training ops. softmax_cross_entropy_forward returns Σₙₖ tₙₖ·log_softmax(zₙ)ₖ over
+# `rows` rows of `cols` (in double) and fills p (softmax, float64), lse (each row's
+# log Σ e^z) and t_sum (Σₖ tₙₖ per row); the backward adds scale·(p·t_sum − t) into gz
+# and −scale·(z − lse) into gt (either NULL to skip). dropout: out (+)= x · (scale if
+# keep else 0).
+cdef double softmax_cross_entropy_forward(bint single, const void* z, const void* t,
+                                          double* p, double* lse, double* t_sum,
+                                          Py_ssize_t rows, Py_ssize_t cols) noexcept nogil
+cdef void softmax_cross_entropy_backward(bint single, const void* z, const double* p,
+                                         const double* lse, const double* t_sum,
+                                         const void* t, void* gz, void* gt, Py_ssize_t rows,
+                                         Py_ssize_t cols, double scale) noexcept nogil
+cdef void dropout(bint single, const void* x, const unsigned char* keep, void* out,
+                  Py_ssize_t n, double scale, bint add) noexcept nogil

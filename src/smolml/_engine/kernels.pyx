@@ -600,3 +600,108 @@ cdef void add_convert(bint dst_single, void* dst, bint src_single, const void* s
     else:
         for i in range(n):
             (<double*>dst)[i] += (<const float*>src)[i]
+
+
+# ---------------------------------------------------------------- fused training ops
+
+cdef double softmax_cross_entropy_forward_of(const real* z, const real* t, double* p,
+                                             double* lse, double* t_sum, Py_ssize_t rows,
+                                             Py_ssize_t cols) noexcept nogil:
+    """Σₙ Σₖ tₙₖ·log_softmax(zₙ)ₖ over the rows of z, in double, with
+    log_softmax(z)ₖ = zₖ − lse, lse = m + log Σⱼ e^(zⱼ − m), m = max z: no exponent is
+    positive and the sum is >= 1, so nothing overflows or rounds to log 0. Fills p with
+    each row's softmax (the SIMD exp of the array ops), lse and t_sum[n] = Σₖ tₙₖ."""
+    cdef Py_ssize_t r, k
+    cdef const real* zr
+    cdef const real* tr
+    cdef double* pr
+    cdef double m, s, log_norm, dot, targets, total = 0.0
+    for r in range(rows):
+        zr = z + r * cols
+        tr = t + r * cols
+        pr = p + r * cols
+        m = zr[0]
+        for k in range(1, cols):
+            if zr[k] > m:
+                m = zr[k]
+        for k in range(cols):
+            pr[k] = zr[k] - m
+        smolml_exp(pr, pr, cols)
+        s = 0.0
+        for k in range(cols):
+            s += pr[k]
+        log_norm = m + log(s)
+        dot = 0.0
+        targets = 0.0
+        for k in range(cols):
+            pr[k] /= s
+            dot += tr[k] * (zr[k] - log_norm)
+            targets += tr[k]
+        total += dot
+        lse[r] = log_norm
+        t_sum[r] = targets
+    return total
+
+
+cdef void softmax_cross_entropy_backward_of(const real* z, const double* p, const double* lse,
+                                            const double* t_sum, const real* t, real* gz,
+                                            real* gt, Py_ssize_t rows, Py_ssize_t cols,
+                                            double scale) noexcept nogil:
+    """gz[n, k] += scale · (p[n, k] · t_sum[n] − t[n, k]) and gt[n, k] −= scale ·
+    (z[n, k] − lse[n]), each skipped when NULL."""
+    cdef Py_ssize_t r, k, i
+    if gz != NULL:
+        for r in range(rows):
+            for k in range(cols):
+                i = r * cols + k
+                gz[i] = <real>(gz[i] + scale * (p[i] * t_sum[r] - t[i]))
+    if gt != NULL:
+        for r in range(rows):
+            for k in range(cols):
+                i = r * cols + k
+                gt[i] = <real>(gt[i] - scale * (z[i] - lse[r]))
+
+
+cdef double softmax_cross_entropy_forward(bint single, const void* z, const void* t,
+                                          double* p, double* lse, double* t_sum,
+                                          Py_ssize_t rows, Py_ssize_t cols) noexcept nogil:
+    if single:
+        return softmax_cross_entropy_forward_of(<const float*>z, <const float*>t, p, lse,
+                                                t_sum, rows, cols)
+    return softmax_cross_entropy_forward_of(<const double*>z, <const double*>t, p, lse,
+                                            t_sum, rows, cols)
+
+
+cdef void softmax_cross_entropy_backward(bint single, const void* z, const double* p,
+                                         const double* lse, const double* t_sum,
+                                         const void* t, void* gz, void* gt, Py_ssize_t rows,
+                                         Py_ssize_t cols, double scale) noexcept nogil:
+    if single:
+        softmax_cross_entropy_backward_of(<const float*>z, p, lse, t_sum, <const float*>t,
+                                          <float*>gz, <float*>gt, rows, cols, scale)
+    else:
+        softmax_cross_entropy_backward_of(<const double*>z, p, lse, t_sum, <const double*>t,
+                                          <double*>gz, <double*>gt, rows, cols, scale)
+
+
+cdef void dropout_of(const real* x, const unsigned char* keep, real* out, Py_ssize_t n,
+                     double scale, bint add) noexcept nogil:
+    """out[i] (+)= x[i] · (scale if keep[i] else 0): a product, as the pure backend's
+    x * mask, so inf or nan in a dropped element still gives nan."""
+    cdef Py_ssize_t i
+    cdef real kept = <real>scale
+    cdef real dropped = 0
+    if add:
+        for i in range(n):
+            out[i] = out[i] + x[i] * (kept if keep[i] else dropped)
+    else:
+        for i in range(n):
+            out[i] = x[i] * (kept if keep[i] else dropped)
+
+
+cdef void dropout(bint single, const void* x, const unsigned char* keep, void* out,
+                  Py_ssize_t n, double scale, bint add) noexcept nogil:
+    if single:
+        dropout_of(<const float*>x, keep, <float*>out, n, scale, add)
+    else:
+        dropout_of(<const double*>x, keep, <double*>out, n, scale, add)

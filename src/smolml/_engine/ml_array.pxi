@@ -320,6 +320,16 @@ cdef class MLArray(Node):
         """Smallest element; the gradient goes to the first smallest only."""
         return reduce_op(OP_MIN, self, axis, keepdims)
 
+    def softmax_cross_entropy(self, targets):
+        """L = −(1/N) Σₙₖ tₙₖ·log_softmax(self)ₙₖ for logits `self` and targets of one
+        shape (N, K): one node, whose backward is (softmax·Σₖ tₙₖ − t)/N."""
+        return softmax_cross_entropy_op(self, targets)
+
+    def dropout(self, keep, scale):
+        """self ⊙ keep · scale for a mask `keep` (a NumPy array of self's shape, 1 keeps
+        an element): one node, whose backward is g ⊙ keep · scale."""
+        return dropout_op(self, keep, scale)
+
     def std(self, axis=None, keepdims=False):
         """Population standard deviation sqrt(mean((x - mean(x))²)), differentiable."""
         deviation = self - self.mean(axis=axis, keepdims=True)

@@ -47,4 +47,8 @@ cdef enum Op:
     OP_ELEMENT          # a Value handle onto one element of an MLArray
     OP_USER             # Value(data, _children, _op) built by hand
 
+    # fused training ops (ops_training.pxi)
+    OP_SOFTMAX_CROSS_ENTROPY    # −mean Σ t·log_softmax(z) of logits z, targets t
+    OP_DROPOUT          # x · keep · scale; the mask in extra, scale in c0
+
     OP_COUNT            # number of codes: the size of the op table

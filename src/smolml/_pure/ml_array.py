@@ -578,6 +578,40 @@ class MLArray:
         centered = self - self.mean(axis, keepdims=True)
         return (centered ** 2).mean(axis, keepdims=keepdims).sqrt()
 
+    # ------------------------------------------------------------ fused training ops
+    # The engine runs each of these as one node; here they are built from the ops above,
+    # with the same numbers.
+
+    def softmax_cross_entropy(self, targets):
+        """L = −(1/N) Σₙ Σₖ tₙₖ·log_softmax(self)ₙₖ, a 0-d array, for logits `self` and
+        targets of one shape (N, K). log_softmax(z) = (z − m) − log Σ e^(z − m), m the
+        row's max (a constant: softmax does not change when a row moves). dL/dz is
+        (softmax(z)·Σₖ tₙₖ − t)/N: softmax − target for one-hot or probability rows."""
+        if not isinstance(targets, MLArray):
+            backend = _backend.backend_of(targets)
+            if backend is not None and backend != NAME:
+                raise TypeError(MIX_MESSAGE)
+            raise TypeError(f"softmax_cross_entropy: targets must be an MLArray; got "
+                            f"{_shapes.describe(targets)}")
+        if targets.dtype is not self.dtype:
+            targets = targets.astype(self.dtype)
+        _shapes.check_softmax_cross_entropy(self.shape, targets.shape)
+        row_max = self.max(axis=-1, keepdims=True)
+        node = _NODE[self.dtype]
+        shift = MLArray._from_values([node(v.data, requires_grad=False) for v in row_max._values],
+                                     row_max.shape, False, self.dtype)
+        shifted = self - shift
+        log_probabilities = shifted - shifted.exp().sum(axis=-1, keepdims=True).log()
+        return -(targets * log_probabilities).sum(axis=-1).mean()
+
+    def dropout(self, keep, scale):
+        """self ⊙ keep · scale: `keep` (the mask Dropout drew: 1 keeps an element, 0
+        drops it) has self's shape; the gradient is g ⊙ keep · scale."""
+        _shapes.check_dropout(self.shape, keep, scale)
+        factors = [scale if kept else 0.0 for kept in keep.reshape(-1).tolist()]
+        return self * MLArray(_shapes.nest(factors, self.shape), requires_grad=False,
+                              dtype=self.dtype)
+
     # ------------------------------------------------------------ gradients
 
     def backward(self):

@@ -56,6 +56,14 @@ def softmax(x, axis=-1):
     graph; it keeps every exponent <= 0, so no input overflows. The values along
     `axis` are >= 0 and sum to 1. A 0-d input gives 1.0.
     """
+    shifted, axis = _shifted_by_max(x, axis)
+    exps = shifted.exp()
+    return exps / exps.sum(axis=axis, keepdims=True)
+
+
+def _shifted_by_max(x, axis):
+    """(x − max(x) along axis, the axis to reduce), x made an MLArray; the max is a
+    constant, taken under no_grad (softmax does not change when a row moves)."""
     x = _as_node(x)
     if isinstance(x, Value):
         x = MLArray(x)
@@ -63,8 +71,21 @@ def softmax(x, axis=-1):
         axis = None
     with no_grad():
         shift = x.max(axis=axis, keepdims=True)
-    exps = (x - shift).exp()
-    return exps / exps.sum(axis=axis, keepdims=True)
+    return x - shift, axis
+
+
+def log_softmax(x, axis=-1):
+    """log(softmax(x)) along `axis`, computed stably: log_softmax(x)ᵢ = zᵢ − log Σⱼ e^zⱼ,
+    z = x − max(x).
+
+    Taking the log of softmax's output would turn a probability that rounded to 0
+    into −inf; here no exponent is positive and the sum is >= 1 (the max's own term
+    is e⁰), so every result is finite for finite x. The derivative is
+    ∂/∂xⱼ log_softmax(x)ᵢ = [i = j] − softmax(x)ⱼ. A 0-d input gives 0.0.
+    (`torch.nn.functional.log_softmax`.)
+    """
+    shifted, axis = _shifted_by_max(x, axis)
+    return shifted - shifted.exp().sum(axis=axis, keepdims=True).log()
 
 
 def tanh(x):

@@ -81,8 +81,10 @@ def check_shapes(pred_shape, true_shape, loss):
     loss = getattr(loss, "__name__", loss)
     pred_shape, true_shape = tuple(pred_shape), tuple(true_shape)
     hint = ""
-    if loss == "categorical_cross_entropy":
-        if _is_class_index_shape(pred_shape, true_shape):
+    if loss in ("categorical_cross_entropy", "cross_entropy_from_logits"):
+        if _is_class_index_shape(pred_shape, true_shape) or (
+                loss == "cross_entropy_from_logits" and len(pred_shape) == 2
+                and true_shape == (pred_shape[0], 1)):
             return
         if len(pred_shape) >= 2:
             hint = f", or class indices of shape {pred_shape[:-1]}"
@@ -183,8 +185,71 @@ def huber_loss(y_pred, y_true, delta=1.0):
     return (0.5 * quadratic * quadratic + delta * linear).mean()
 
 
+def cross_entropy_from_logits(logits, targets):
+    """Softmax and cross-entropy in one: L = −(1/N) Σₙ Σₖ yₙₖ·log_softmax(zₙ)ₖ.
+
+    `logits` z (N, K): one unnormalized score per class along the last axis (a layer
+    with the linear activation; a 1-D (K,) array is one sample). `targets`: either
+    class indices, integers in [0, K) of shape (N,) (or (N, 1)), or one-hot (or soft)
+    probabilities of z's shape. The same number as
+    `torch.nn.functional.cross_entropy(z, targets)`.
+
+    Why not softmax, then `categorical_cross_entropy`? That loss takes the log of a
+    probability, so it must clip it away from 0 (a logit 40 below the largest gives
+    e⁻⁴⁰ ≈ 4e-18, and a few more give exactly 0.0): below the clip the loss is wrong
+    and its gradient is 0, so a confidently wrong network stops learning. Here the
+    log is taken of Σ e^(z − max z) >= 1, never of a rounded probability, so L is
+    exact for any finite logits, and dL/dz = (softmax(z) − y)/N stays the full error
+    signal however wrong the network is. On the engine the whole loss is one graph
+    node (`MLArray.softmax_cross_entropy`) whose backward is that difference.
+    """
+    logits = _as_array(logits)
+    if logits.ndim not in (1, 2):
+        raise ValueError(f"logits must have shape (N, classes) or (classes,); got shape "
+                         f"{logits.shape}")
+    if logits.shape[-1] == 0:
+        raise ValueError(f"logits have no classes (shape {logits.shape})")
+    if not isinstance(targets, MLArray) or targets.shape != logits.shape:
+        targets = _class_targets(targets, logits)
+    if logits.ndim == 1:                 # one sample: a batch of one row
+        logits, targets = logits.reshape(1, -1), targets.reshape(1, -1)
+    return logits.softmax_cross_entropy(targets)
+
+
+def _class_targets(targets, logits):
+    """Targets for cross_entropy_from_logits as an MLArray of the logits' shape: one-hot
+    rows for class indices, probabilities as given."""
+    if isinstance(targets, MLArray):
+        numbers = targets.numpy()
+    else:
+        try:
+            numbers = np.asarray(targets, dtype=np.float64)
+        except (TypeError, ValueError) as error:
+            raise TypeError(f"targets must be class indices or probabilities (an MLArray, "
+                            f"list or NumPy array); got {type(targets).__name__}") from error
+    shape, classes = tuple(logits.shape), logits.shape[-1]
+    if numbers.shape == shape:
+        return MLArray(numbers, requires_grad=False, dtype=logits.dtype)
+    if numbers.shape == shape[:-1] + (1,) and classes > 1:
+        numbers = numbers.reshape(shape[:-1])
+    if numbers.shape != shape[:-1]:
+        raise ValueError(f"targets of shape {numbers.shape} do not fit logits of shape "
+                         f"{shape}: give class indices of shape {shape[:-1]} or "
+                         f"probabilities of shape {shape}")
+    bad = ~np.isfinite(numbers) | (numbers != np.round(numbers)) | (numbers < 0) | \
+        (numbers >= classes)
+    if bad.any():
+        first = numbers.ravel()[np.flatnonzero(bad)[0]]
+        raise ValueError(f"class indices must be integers in [0, {classes}); got {first!r} "
+                         f"({int(bad.sum())} of {numbers.size} out of range)")
+    one_hot = np.zeros(shape)
+    np.put_along_axis(one_hot, numbers.astype(np.int64)[..., None], 1.0, axis=-1)
+    return MLArray(one_hot, requires_grad=False, dtype=logits.dtype)
+
+
 LOSSES = {function.__name__: function for function in
-          (mse_loss, mae_loss, binary_cross_entropy, categorical_cross_entropy, huber_loss)}
+          (mse_loss, mae_loss, binary_cross_entropy, categorical_cross_entropy, huber_loss,
+           cross_entropy_from_logits)}
 """smolml's losses by name: what a loss name stored in a saved network can stand for."""
 
 

@@ -70,8 +70,11 @@ def calculate_neural_network_size(model):
     """
     layers = []
     for layer in model.layers:
-        weights_size = calculate_mlarray_size(layer.weights)
-        biases_size = calculate_mlarray_size(layer.biases)
+        # a layer without parameters (Dropout) counts 0 for both
+        weights = getattr(layer, "weights", None)
+        biases = getattr(layer, "biases", None)
+        weights_size = calculate_mlarray_size(weights) if weights is not None else 0
+        biases_size = calculate_mlarray_size(biases) if biases is not None else 0
         layers.append({"weights_size": weights_size, "biases_size": biases_size,
                        "total": weights_size + biases_size})
     optimizer = {"size": sys.getsizeof(model.optimizer),

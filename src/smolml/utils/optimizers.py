@@ -27,7 +27,13 @@ next step by itself, as does the very first update.
 Hyperparameters are checked at construction by `hyperparameter` (finite numbers, a
 learning rate > 0, momentum and decay rates in [0, 1), epsilon > 0): a bad one is a
 TypeError or ValueError naming the argument, not a NaN in the weights later.
+
+Weight decay. `weight_decay=λ` (every optimizer; 0 by default) has PyTorch's meaning:
+the L2 term λ·θ is added to the gradient before the rule runs, g ← g + λ·θ (the
+gradient of ½λ‖θ‖² added to the loss). `AdamW` decays instead of adding to the
+gradient (decoupled, as `torch.optim.AdamW`): θ ← θ·(1 − α·λ), then Adam's step.
 """
+
 import numpy as np
 
 from smolml import _checks
@@ -79,8 +85,12 @@ class Optimizer:
     state_names = ()
     """Names of the attributes that hold per-parameter state, for `state`."""
 
-    def __init__(self, learning_rate=0.01):
+    decoupled_weight_decay = False
+    """True: `weight_decay` shrinks θ directly (AdamW) instead of adding λ·θ to g."""
+
+    def __init__(self, learning_rate=0.01, weight_decay=0.0):
         self.learning_rate = hyperparameter(self, learning_rate, "learning_rate", "rate")
+        self.weight_decay = hyperparameter(self, weight_decay, "weight_decay", "non_negative")
         self.step_count = 0
         self._updated_this_step = set()
 
@@ -102,8 +112,18 @@ class Optimizer:
         params = tuple(getattr(object, name) for name in param_names)
         with no_grad():
             for name, param in zip(param_names, params):
-                self.step_parameter(param, param.grad(), object_idx, name)
+                self.step_with_decay(param, object_idx, name)
         return params
+
+    def step_with_decay(self, param, idx, name):
+        """Update `param` from its gradient, weight decay included (runs under no_grad)."""
+        grad = param.grad()
+        if self.weight_decay:
+            if self.decoupled_weight_decay:
+                param *= 1.0 - self.learning_rate * self.weight_decay
+            else:
+                grad += self.weight_decay * param     # d/dθ of ½λ‖θ‖²
+        self.step_parameter(param, grad, idx, name)
 
     def step(self, parameters):
         """One training step over `parameters` (MLArrays, e.g. `net.parameters()`),
@@ -117,7 +137,7 @@ class Optimizer:
         self.begin_step()
         with no_grad():
             for position, param in enumerate(parameters):
-                self.step_parameter(param, param.grad(), ("step", position), "param")
+                self.step_with_decay(param, ("step", position), "param")
 
     def step_parameter(self, param, grad, idx, name):
         """Write the updated parameter into `param` (runs under no_grad)."""
@@ -148,11 +168,13 @@ class Optimizer:
         return per_object[name]
 
     def __repr__(self):
-        return f"{type(self).__name__}(learning_rate={self.learning_rate})"
+        decay = f", weight_decay={self.weight_decay}" if self.weight_decay else ""
+        return f"{type(self).__name__}(learning_rate={self.learning_rate}{decay})"
 
 
 class SGD(Optimizer):
-    """Stochastic gradient descent: θ ← θ − α·g."""
+    """Stochastic gradient descent: θ ← θ − α·g (with weight decay, g ← g + λ·θ first),
+    the rule of `torch.optim.SGD(lr=α, weight_decay=λ)`."""
 
     def new_value(self, param, grad, idx, name):
         return param - self.learning_rate * grad
@@ -172,12 +194,20 @@ class SGDMomentum(Optimizer):
 
     v (`velocities`, starting at 0) keeps moving along directions the gradient keeps
     pointing to and damps directions where it flips sign. β = `momentum_coefficient`.
+
+    PyTorch writes momentum with the rate outside the buffer, b ← β·b + g,
+    θ ← θ − α·b (`torch.optim.SGD(lr=α, momentum=β)`, no dampening, no Nesterov).
+    With a constant α the two are the same rule (v = α·b), step for step; they part
+    only when α changes during training (a learning-rate schedule): here v keeps the
+    steps taken at the old rate and the new rate applies to new gradients only, while
+    PyTorch rescales the whole buffer at once. `weight_decay=λ` adds λ·θ to g first,
+    as PyTorch does.
     """
 
     state_names = ("velocities",)
 
-    def __init__(self, learning_rate=0.01, momentum_coefficient=0.9):
-        super().__init__(learning_rate)
+    def __init__(self, learning_rate=0.01, momentum_coefficient=0.9, weight_decay=0.0):
+        super().__init__(learning_rate, weight_decay)
         self.momentum_coefficient = hyperparameter(self, momentum_coefficient,
                                                    "momentum_coefficient", "decay")
         self.velocities = {}
@@ -206,13 +236,15 @@ class AdaGrad(Optimizer):
 
     G (`squared_gradients`, starting at 0) sums every past squared gradient, so each
     parameter's step shrinks as its gradient history grows. ε (inside the root) keeps
-    the division finite while G is 0.
+    the division finite while G is 0. (`torch.optim.Adagrad` adds ε outside the root,
+    α·g / (√G + ε); the two agree when ε is negligible beside G.) `weight_decay=λ` adds
+    λ·θ to g first, as PyTorch does.
     """
 
     state_names = ("squared_gradients",)
 
-    def __init__(self, learning_rate=0.01, epsilon=1e-8):
-        super().__init__(learning_rate)
+    def __init__(self, learning_rate=0.01, epsilon=1e-8, weight_decay=0.0):
+        super().__init__(learning_rate, weight_decay)
         self.epsilon = hyperparameter(self, epsilon, "epsilon", "epsilon")
         self.squared_gradients = {}
 
@@ -234,13 +266,16 @@ class Adam(Optimizer):
     training step, the same for every layer updated in that step. (SmolML advanced t
     on every layer's update, so the layers of one step saw different t and, in a
     network of L layers, the bias correction faded L times too fast.)
+
+    This is `torch.optim.Adam(lr=α, betas=(β₁, β₂), eps=ε, weight_decay=λ)`;
+    `weight_decay=λ` adds λ·θ to g first (L2). For decoupled decay use `AdamW`.
     """
 
     state_names = ("gradients_momentum", "squared_gradients_momentum")
 
     def __init__(self, learning_rate=0.01, exp_decay_gradients=0.9, exp_decay_squared=0.999,
-                 epsilon=1e-8):
-        super().__init__(learning_rate)
+                 epsilon=1e-8, weight_decay=0.0):
+        super().__init__(learning_rate, weight_decay)
         self.exp_decay_gradients = hyperparameter(self, exp_decay_gradients,
                                                   "exp_decay_gradients", "decay")
         self.exp_decay_squared = hyperparameter(self, exp_decay_squared, "exp_decay_squared",
@@ -265,3 +300,62 @@ class Adam(Optimizer):
         m_hat = m / (1.0 - beta1 ** t)
         v_hat = v / (1.0 - beta2 ** t)
         return param - self.learning_rate * m_hat / (v_hat.sqrt() + self.epsilon)
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter), at each step:
+
+        θ ← θ·(1 − α·λ)        the decay, kept out of the moment estimates
+        θ ← θ − α·m̂ / (√v̂ + ε)  Adam's step on the plain gradient
+
+    With Adam's L2 `weight_decay`, λ·θ passes through the moments and is divided by
+    √v̂, so parameters with large gradients are barely decayed; here every parameter
+    shrinks by the same factor. This is `torch.optim.AdamW(lr=α, betas=(β₁, β₂),
+    eps=ε, weight_decay=λ)`; λ = `weight_decay` (0.01 by default, PyTorch's).
+    """
+
+    decoupled_weight_decay = True
+
+    def __init__(self, learning_rate=0.01, exp_decay_gradients=0.9, exp_decay_squared=0.999,
+                 epsilon=1e-8, weight_decay=0.01):
+        super().__init__(learning_rate, exp_decay_gradients, exp_decay_squared, epsilon,
+                         weight_decay)
+
+
+class RMSprop(Optimizer):
+    """Root-mean-square propagation (Hinton):
+
+        v ← ρ·v + (1 − ρ)·g²        a running mean of squared gradients
+        θ ← θ − α·g / (√v + ε)
+
+    v (`squared_gradients`, starting at 0) forgets old gradients at rate ρ = `rho`, so
+    unlike AdaGrad the step does not shrink for good. This is
+    `torch.optim.RMSprop(lr=α, alpha=ρ, eps=ε, weight_decay=λ)` (not centered, no
+    momentum); `weight_decay=λ` adds λ·θ to g first.
+    """
+
+    state_names = ("squared_gradients",)
+
+    def __init__(self, learning_rate=0.01, rho=0.99, epsilon=1e-8, weight_decay=0.0):
+        super().__init__(learning_rate, weight_decay)
+        self.rho = hyperparameter(self, rho, "rho", "decay")
+        self.epsilon = hyperparameter(self, epsilon, "epsilon", "epsilon")
+        self.squared_gradients = {}
+
+    def new_value(self, param, grad, idx, name):
+        v = self._slot(self.squared_gradients, param, idx, name)
+        v = self.rho * v + (1.0 - self.rho) * (grad * grad)
+        self.squared_gradients[idx][name] = v
+        return param - self.learning_rate * grad / (v.sqrt() + self.epsilon)
+
+    def step_parameter(self, param, grad, idx, name):
+        if self._overrides_new_value(RMSprop):
+            return super().step_parameter(param, grad, idx, name)
+        v = self._slot(self.squared_gradients, param, idx, name)
+        v *= self.rho
+        v += (1.0 - self.rho) * (grad * grad)
+        denominator = v.sqrt()
+        denominator += self.epsilon
+        grad *= self.learning_rate
+        grad /= denominator
+        param -= grad

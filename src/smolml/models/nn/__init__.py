@@ -1,5 +1,6 @@
-"""Dense neural networks: `DenseLayer` and `NeuralNetwork`."""
+"""Dense neural networks: `DenseLayer`, `Dropout` and `NeuralNetwork`."""
+from smolml.models.nn.dropout import Dropout
 from smolml.models.nn.layer import DenseLayer
 from smolml.models.nn.neural_network import NeuralNetwork
 
-__all__ = ["DenseLayer", "NeuralNetwork"]
+__all__ = ["DenseLayer", "Dropout", "NeuralNetwork"]

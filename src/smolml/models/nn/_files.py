@@ -24,6 +24,8 @@ NPY_HEADER_LIMIT = 4096
 PARAMETER_DTYPES = (np.dtype("<f8"), np.dtype("<f4"))
 HEADER_MEMBERS = ("format", "version", "input_sizes", "output_sizes", "activations",
                   "loss_function")
+OPTIONAL_MEMBERS = ("dropout_positions", "dropout_rates")
+"""Header members only a network with Dropout layers has (checked by its load)."""
 
 
 def not_a_network(path, why):
@@ -42,8 +44,10 @@ def read_npz(path):
         raise not_a_network(path, "it is not an .npz archive (a network file is the "
                                   "zip archive that NeuralNetwork.save writes)") from None
     with archive:
+        present = set(archive.namelist())
         contents = {name: _read_member(archive, path, name, HEADER_LIMIT)
-                    for name in HEADER_MEMBERS}
+                    for name in HEADER_MEMBERS + OPTIONAL_MEMBERS
+                    if name in HEADER_MEMBERS or name + ".npy" in present}
         for name, shape in parameter_shapes(check_header(contents, path)):
             limit = NPY_HEADER_LIMIT + math.prod(shape) * 8
             contents[name] = check_parameter(_read_member(archive, path, name, limit),

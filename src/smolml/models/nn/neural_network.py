@@ -15,8 +15,10 @@ from smolml._random import rng
 from smolml.core.ml_array import MLArray
 from smolml.models.nn import _files
 from smolml.models.nn._files import FILE_FORMAT, FILE_VERSION
+from smolml.models.nn.dropout import Dropout
 from smolml.models.nn.layer import DenseLayer
 from smolml.utils import activation, losses, memory, optimizers
+from smolml.utils.clipping import clip_grad_norm as _clip_grad_norm
 from smolml.utils.initializers import WeightInitializer
 
 
@@ -45,6 +47,9 @@ class NeuralNetwork:
     its defaults) updates every layer's parameters after each backward pass. A
     network without a loss (None, as `from_torch` gives by default) can run `forward`
     and `predict` but not `train`.
+
+    `training` (False at first) is the mode layers such as `Dropout` follow:
+    `train` turns it on for its steps; a hand-written loop sets it.
     """
 
     def __init__(self, layers, loss_function, optimizer=None):
@@ -52,20 +57,27 @@ class NeuralNetwork:
         self.loss_function = None if loss_function is None else losses.resolve(loss_function)
         self.optimizer = optimizers.resolve(optimizer)
         self.history = {"loss": [], "val_loss": []}
+        self.training = False
 
     @property
     def dtype(self):
-        """The dtype of the first layer's weights: data given as lists or NumPy arrays
-        is converted to it."""
-        weights = getattr(self.layers[0], "weights", None) if self.layers else None
-        return weights.dtype if isinstance(weights, MLArray) else _dtype.get_default_dtype()
+        """The dtype of the first layer with weights: data given as lists or NumPy
+        arrays is converted to it."""
+        weights = self._first_weights()
+        return weights.dtype if weights is not None else _dtype.get_default_dtype()
 
     @property
     def backend(self):
         """'engine' or 'pure': the backend of the first layer's weights, on which plain
         data given to `forward` and `train` is made (None without such weights)."""
-        weights = getattr(self.layers[0], "weights", None) if self.layers else None
-        return _backend.backend_of(weights)
+        return _backend.backend_of(self._first_weights())
+
+    def _first_weights(self):
+        for layer in self.layers:          # Dropout layers have no weights
+            weights = getattr(layer, "weights", None)
+            if isinstance(weights, MLArray):
+                return weights
+        return None
 
     @_on_own_backend
     def forward(self, input_data):
@@ -82,6 +94,8 @@ class NeuralNetwork:
         else:
             self._check_backend(input_data)
         for i, layer in enumerate(self.layers):
+            if hasattr(layer, "training"):        # Dropout follows the network's mode
+                layer.training = self.training
             try:
                 input_data = layer.forward(input_data)
             except ValueError as error:
@@ -188,7 +202,7 @@ class NeuralNetwork:
 
     @_on_own_backend
     def train(self, X, y, epochs, verbose=True, print_every=1, batch_size=None, shuffle=True,
-              validation_data=None):
+              validation_data=None, scheduler=None, clip_grad_norm=None, early_stopping=None):
         """Fit the parameters to (X, y) by gradient descent; returns the loss history.
 
         X, y: MLArrays, nested lists or NumPy arrays with samples along the first axis.
@@ -202,7 +216,25 @@ class NeuralNetwork:
         Returns one float per epoch: the mean of that epoch's batch losses. The same
         list is `self.history["loss"]`; with `validation_data=(X_val, y_val)`, the
         loss on it after each epoch (computed under no_grad) is
-        `self.history["val_loss"]`.
+        `self.history["val_loss"]`. `self.history["lr"]` holds the learning rate each
+        epoch ran with.
+
+        scheduler: a learning-rate scheduler of this network's optimizer
+        (`smolml.utils.schedulers`), stepped once after every epoch.
+
+        clip_grad_norm: a number: after each backward pass, the gradients of all the
+        parameters together are scaled to a total 2-norm of at most this
+        (`smolml.utils.clip_grad_norm`, PyTorch's `clip_grad_norm_`).
+
+        early_stopping: an int n (needs `validation_data`): training stops once the
+        validation loss has not improved (gone below its best so far) for n epochs in
+        a row, and at the end, stopped early or not, the parameters of the epoch with
+        the lowest validation loss are put back. `self.history["best_epoch"]` is that
+        epoch and `self.history["stopped_epoch"]` the epoch training stopped after
+        (None when every epoch ran), both counted from 1.
+
+        `training` is on during the steps and off for the validation loss; afterwards
+        it is as it was before.
 
         verbose: a live progress bar (epoch, loss, time left) and, every `print_every`
         epochs, a line with the epoch's loss.
@@ -234,6 +266,7 @@ class NeuralNetwork:
         if len(X_data) == 0:
             raise ValueError("cannot train on an empty data set")
         self._check_data(X_data, y_data, "X", "y")
+        _check_training_options(self, scheduler, clip_grad_norm, early_stopping, validation_data)
         dtype = self.dtype
         batches = _Batches(X_data, y_data, _check_batch_size(batch_size, len(X_data)), shuffle,
                            dtype)
@@ -245,25 +278,49 @@ class NeuralNetwork:
             y_val = MLArray(y_val, requires_grad=False, dtype=dtype)
 
         history, val_history = [], []
-        self.history = {"loss": history, "val_loss": val_history}
+        self.history = {"loss": history, "val_loss": val_history, "lr": [],
+                        "best_epoch": None, "stopped_epoch": None}
+        best = _BestParameters(self, early_stopping)
+        was_training = self.training
         progress = _progress_bar()(total=epochs * batches.steps_per_epoch, unit="step",
                                    disable=not verbose, dynamic_ncols=True)
-        with _StopAfterStep(verbose) as ctrl_c, progress as bar:
-            for epoch in range(epochs):
-                bar.set_description(f"epoch {epoch + 1}/{epochs}", refresh=False)
-                batch_losses, stopped = self._train_epoch(batches, epoch, bar, ctrl_c)
-                if batch_losses:
-                    history.append(sum(batch_losses) / len(batch_losses))
-                    line = f"Epoch {epoch + 1}/{epochs}, Loss: {history[-1]:.6f}"
-                    if validation_data is not None:
-                        val_history.append(self._loss_on(X_val, y_val))
-                        line += f", Validation loss: {val_history[-1]:.6f}"
-                    if verbose and (stopped or (print_every and (epoch + 1) % print_every == 0)):
-                        bar.write(line)
-                if stopped:
-                    if verbose:
-                        bar.write(f"Training stopped by the user in epoch {epoch + 1}/{epochs}.")
-                    break
+        try:
+            with _StopAfterStep(verbose) as ctrl_c, progress as bar:
+                for epoch in range(epochs):
+                    bar.set_description(f"epoch {epoch + 1}/{epochs}", refresh=False)
+                    self.training = True
+                    self.history["lr"].append(getattr(self.optimizer, "learning_rate", None))
+                    batch_losses, stopped = self._train_epoch(batches, epoch, bar, ctrl_c,
+                                                              clip_grad_norm)
+                    self.training = False
+                    if not batch_losses:
+                        self.history["lr"].pop()
+                    else:
+                        history.append(sum(batch_losses) / len(batch_losses))
+                        line = f"Epoch {epoch + 1}/{epochs}, Loss: {history[-1]:.6f}"
+                        if validation_data is not None:
+                            val_history.append(self._loss_on(X_val, y_val))
+                            line += f", Validation loss: {val_history[-1]:.6f}"
+                        if verbose and (stopped or (print_every and
+                                                    (epoch + 1) % print_every == 0)):
+                            bar.write(line)
+                    if stopped:
+                        if verbose:
+                            bar.write(f"Training stopped by the user in epoch "
+                                      f"{epoch + 1}/{epochs}.")
+                        break
+                    if best.patience_ran_out(val_history[-1] if val_history else math.nan,
+                                             epoch):
+                        self.history["stopped_epoch"] = epoch + 1
+                        if verbose:
+                            bar.write(f"Early stopping after epoch {epoch + 1}: no better "
+                                      f"validation loss for {early_stopping} epochs.")
+                        break
+                    if scheduler is not None:
+                        scheduler.step()
+        finally:
+            self.training = was_training
+        self.history["best_epoch"] = best.restore()
         return history
 
     def _check_data(self, X, y, X_name, y_name):
@@ -297,13 +354,14 @@ class NeuralNetwork:
         with no_grad():
             return float(self.loss_function(self.forward(X), y))
 
-    def _train_epoch(self, batches, epoch, bar, ctrl_c):
+    def _train_epoch(self, batches, epoch, bar, ctrl_c, max_norm=None):
         """Run one epoch's steps; returns (their losses, whether training must stop)."""
         batch_losses = []
         running_total = 0.0
         for step, (X, y) in enumerate(batches.epoch()):
             try:
-                batch_losses.append(self._train_step(X, y, epoch, step, batches.steps_per_epoch))
+                batch_losses.append(self._train_step(X, y, epoch, step, batches.steps_per_epoch,
+                                                     max_norm))
             except KeyboardInterrupt:
                 self._restart(X, y)
                 return batch_losses, True
@@ -315,7 +373,7 @@ class NeuralNetwork:
                 return batch_losses, True
         return batch_losses, False
 
-    def _train_step(self, X, y, epoch, step, steps_per_epoch):
+    def _train_step(self, X, y, epoch, step, steps_per_epoch, max_norm=None):
         """One step of SmolML's loop; returns the loss as a float."""
         y_pred = self.forward(X)
         loss = self.loss_function(y_pred, y)
@@ -328,6 +386,8 @@ class NeuralNetwork:
                 f"{steps_per_epoch}); training stopped before applying that step. "
                 f"A smaller learning rate or scaled inputs usually help.")
         loss.backward()
+        if max_norm is not None:
+            _clip_grad_norm(self.parameters(), max_norm)
         with _Updating():   # a Ctrl-C from here on waits until every layer is updated
             # A new step for the optimizer only now: a step abandoned before its update
             # must not advance Adam's t.
@@ -342,9 +402,8 @@ class NeuralNetwork:
         # Zero every gradient and cut the graph, so the next step starts clean.
         X.restart()
         y.restart()
-        for layer in self.layers:
-            layer.weights.restart()
-            layer.biases.restart()
+        for param in self.parameters():
+            param.restart()
 
     def save(self, path):
         """Write the layers' sizes, activation names and parameters to a `.npz` file,
@@ -357,23 +416,31 @@ class NeuralNetwork:
         optimizer and its state are not. An activation or loss that load could not
         find again by its name (a lambda, a functools.partial, a function that shares
         a name with one of smolml's) is a ValueError saying what to do instead.
+        Dropout layers are stored by their place in `layers` and their p (entries
+        `dropout_positions`, `dropout_rates`, only when there are any); the dense
+        layers' entries are numbered among the dense layers.
         """
+        dense = self._dense_layers()
         arrays = {
             "format": np.array(FILE_FORMAT),
             "version": np.array(FILE_VERSION),
-            "input_sizes": np.array([layer.input_size for layer in self._dense_layers()],
+            "input_sizes": np.array([layer.input_size for layer in dense],
                                     dtype=np.int64),
-            "output_sizes": np.array([layer.output_size for layer in self.layers], dtype=np.int64),
+            "output_sizes": np.array([layer.output_size for layer in dense], dtype=np.int64),
             "activations": np.array([_saved_name(layer.activation_function, activation.ACTIVATIONS,
                                                  f"layer {i + 1}'s activation",
                                                  "activations={'my_function': my_function}")
-                                     for i, layer in enumerate(self.layers)], dtype=np.str_),
+                                     for i, layer in enumerate(dense)], dtype=np.str_),
             "loss_function": np.array("" if self.loss_function is None else
                                       _saved_name(self.loss_function, losses.LOSSES,
                                                   "the loss function",
                                                   "loss_function=my_function")),
         }
-        for i, layer in enumerate(self.layers):
+        dropouts = [(i, layer.p) for i, layer in enumerate(self.layers) if isinstance(layer, Dropout)]
+        if dropouts:
+            arrays["dropout_positions"] = np.array([i for i, _ in dropouts], dtype=np.int64)
+            arrays["dropout_rates"] = np.array([p for _, p in dropouts], dtype=np.float64)
+        for i, layer in enumerate(dense):
             arrays[f"weights_{i}"] = layer.weights.numpy()
             arrays[f"biases_{i}"] = layer.biases.numpy()
         path = os.fspath(path)
@@ -416,6 +483,7 @@ class NeuralNetwork:
                                dtype=weights.dtype)
             layer.biases.update_values(biases)
             layers.append(layer)
+        _insert_dropouts(layers, contents, path)
         if loss_function is None:
             name = str(contents["loss_function"])
             loss_function = losses.LOSSES.get(name)
@@ -425,10 +493,12 @@ class NeuralNetwork:
         return cls(layers, loss_function, optimizer)
 
     def _dense_layers(self):
+        """The DenseLayers, in order; a TypeError for a layer save() cannot store."""
         for layer in self.layers:
-            if not isinstance(layer, DenseLayer):
-                raise TypeError(f"save() stores DenseLayers only; got {type(layer).__name__}")
-        return self.layers
+            if not isinstance(layer, (DenseLayer, Dropout)):
+                raise TypeError(f"save() stores DenseLayers and Dropouts only; got "
+                                f"{type(layer).__name__}")
+        return [layer for layer in self.layers if isinstance(layer, DenseLayer)]
 
     def __repr__(self):
         """SmolML's summary: layers, parameter counts, optimizer, loss and memory."""
@@ -436,6 +506,9 @@ class NeuralNetwork:
         size_info = memory.calculate_neural_network_size(self)
         layer_lines = []
         for i, (layer, layer_size) in enumerate(zip(self.layers, size_info["layers"])):
+            if not hasattr(layer, "weights"):
+                layer_lines.append(f"  Layer {i + 1}: {layer!r}")
+                continue
             n_in, n_out = layer.weights.shape[0], layer.weights.shape[-1]
             name = getattr(layer.activation_function, "__name__", repr(layer.activation_function))
             params = layer.weights.size() + layer.biases.size()
@@ -444,7 +517,7 @@ class NeuralNetwork:
                 f"      Parameters: {params:,} ({n_in}×{n_out} weights + {n_out} biases)",
                 f"      Memory: {_layer_memory(layer_size)}",
             ]
-        total_params = sum(layer.weights.size() + layer.biases.size() for layer in self.layers)
+        total_params = sum(param.size() for param in self.parameters())
         optimizer_lines = [f"Optimizer: {type(self.optimizer).__name__}"
                            f"(learning_rate={self.optimizer.learning_rate})"]
         state = size_info["optimizer"]["state"]
@@ -576,6 +649,86 @@ def _check_batch_size(batch_size, n_samples):
     if batch_size is None:
         return n_samples
     return min(_checks.integer(batch_size, "batch_size", minimum=1), n_samples)
+
+
+def _check_training_options(network, scheduler, max_norm, early_stopping, validation_data):
+    """TypeError / ValueError for a bad scheduler, clip_grad_norm or early_stopping."""
+    if scheduler is not None:
+        if not callable(getattr(scheduler, "step", None)):
+            raise TypeError(f"scheduler must have a step() method (see "
+                            f"smolml.utils.schedulers); got {type(scheduler).__name__}")
+        if getattr(scheduler, "optimizer", network.optimizer) is not network.optimizer:
+            raise ValueError("the scheduler was made for another optimizer than this "
+                             "network's: make it with network.optimizer")
+    if max_norm is not None:
+        if isinstance(max_norm, bool) or not isinstance(max_norm, (int, float, np.integer,
+                                                                   np.floating)):
+            raise TypeError(f"clip_grad_norm must be None or a number > 0; got "
+                            f"{type(max_norm).__name__}")
+        if not max_norm > 0:
+            raise ValueError(f"clip_grad_norm must be None or a number > 0; got {max_norm!r}")
+    if early_stopping is not None:
+        if isinstance(early_stopping, bool) or not isinstance(early_stopping, (int, np.integer)) \
+                or early_stopping < 1:
+            raise ValueError(f"early_stopping must be None or an int >= 1 (epochs without "
+                             f"improvement); got {early_stopping!r}")
+        if validation_data is None:
+            raise ValueError("early_stopping watches the validation loss: pass "
+                             "validation_data=(X_val, y_val) too")
+
+
+class _BestParameters:
+    """Early stopping's memory: the lowest validation loss so far, the epoch it came
+    from and a copy of the parameters then."""
+
+    def __init__(self, network, patience):
+        self.network = network
+        self.patience = patience
+        self.best_loss = math.inf
+        self.best_epoch = None
+        self.saved = None
+        self.epochs_without_improvement = 0
+
+    def patience_ran_out(self, val_loss, epoch):
+        """Record epoch `epoch`'s (from 0) validation loss; True once `patience` epochs
+        in a row brought nothing better (a NaN loss is never better)."""
+        if self.patience is None:
+            return False
+        if val_loss < self.best_loss:
+            self.best_loss, self.best_epoch = val_loss, epoch + 1
+            self.saved = [param.numpy() for param in self.network.parameters()]
+            self.epochs_without_improvement = 0
+        else:
+            self.epochs_without_improvement += 1
+        return self.epochs_without_improvement >= self.patience
+
+    def restore(self):
+        """Put the best parameters back; returns their epoch (from 1), or None."""
+        if self.saved is None:
+            return None
+        with no_grad():
+            for param, values in zip(self.network.parameters(), self.saved):
+                param.update_values(values)
+        return self.best_epoch
+
+
+def _insert_dropouts(layers, contents, path):
+    """Put the Dropout layers a file lists back at their places among `layers`."""
+    positions = contents.get("dropout_positions", np.zeros(0, dtype=np.int64))
+    rates = contents.get("dropout_rates", np.zeros(0))
+    if positions.ndim != 1 or rates.shape != positions.shape or positions.dtype.kind not in "iu":
+        raise ValueError(f"{path} has dropout entries of shapes {positions.shape} and "
+                         f"{rates.shape}; they must be two lists of equal length")
+    total = len(layers) + len(positions)
+    if len(set(positions.tolist())) != len(positions) or \
+            any(not 0 <= int(i) < total for i in positions):
+        raise ValueError(f"{path} places Dropout layers at {positions.tolist()}, not distinct "
+                         f"places among {total} layers")
+    for position, rate in sorted(zip(positions.tolist(), rates.tolist())):
+        try:
+            layers.insert(position, Dropout(rate))
+        except ValueError as error:
+            raise ValueError(f"{path}: layer {position + 1}: {error}") from None
 
 
 def _stored_parameter(array):
