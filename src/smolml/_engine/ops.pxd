@@ -1,7 +1,7 @@
 # The engine's op codes: one per op, grouped by family, in the order of the pure
 # backend's op table (smolml/_pure/value.py). A node's `op` field holds one; it picks the
 # backward rule (OP_RULES) and the name (`_op`, OP_NAMES) that ops_*.pxi register with
-# define_op, and kernels.pyx picks the elementwise math by it. Adding an op adds one line
+# defop, and kernels.pyx picks the elementwise math by it. Adding an op adds one line
 # here, in its family: the codes are numbered by position, so nothing else is kept equal
 # by hand.
 
