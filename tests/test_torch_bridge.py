@@ -183,3 +183,38 @@ def test_a_network_without_a_loss_predicts_saves_and_says_why_it_cannot_train(ba
     assert again.loss_function is None
     with pytest.raises(ValueError, match="no loss function"):
         net.train(X, [[1.0]], epochs=1, verbose=False)
+
+
+@needs_torch
+def test_dropout_layers_convert_both_ways(backend):
+    from smolml.models.nn import Dropout
+    smolml.manual_seed(3)
+    net = NeuralNetwork([DenseLayer(4, 6, activation.relu), Dropout(0.3),
+                         DenseLayer(6, 3, activation.softmax)],
+                        losses.categorical_cross_entropy)
+    module = net.to_torch()
+    kinds = [type(m).__name__ for m in module]
+    assert kinds == ["Linear", "ReLU", "Dropout", "Linear", "Softmax"]
+    assert module[2].p == 0.3
+    assert not module.training                    # the network is not training
+    with torch.no_grad():
+        torch_out = module(torch.from_numpy(X)).numpy()
+    np.testing.assert_allclose(net.predict(X).numpy(), torch_out, rtol=0, atol=1e-12)
+    net.training = True
+    assert net.to_torch().training and net.to_torch()[2].training
+
+    # PyTorch -> smolml: Dropout after an activation and right after a Linear
+    torch.manual_seed(0)
+    seq = torch.nn.Sequential(torch.nn.Linear(4, 5), torch.nn.Dropout(0.25),
+                              torch.nn.Linear(5, 5), torch.nn.Tanh(), torch.nn.Dropout(0.1),
+                              torch.nn.Linear(5, 2)).double().eval()
+    back = NeuralNetwork.from_torch(seq)
+    assert [type(layer).__name__ for layer in back.layers] == [
+        "DenseLayer", "Dropout", "DenseLayer", "Dropout", "DenseLayer"]
+    assert [layer.p for layer in back.layers if isinstance(layer, Dropout)] == [0.25, 0.1]
+    assert back.layers[0].activation_function is activation.linear
+    with torch.no_grad():
+        expected = seq(torch.from_numpy(X)).numpy()
+    np.testing.assert_allclose(back.predict(X).numpy(), expected, rtol=0, atol=1e-12)
+    with pytest.raises(ValueError, match="no Linear"):
+        NeuralNetwork.from_torch(torch.nn.Sequential(torch.nn.Dropout(0.5)))

@@ -177,15 +177,18 @@ class NeuralNetwork:
     def to_torch(self):
         """This network as a `torch.nn.Sequential`: for each DenseLayer a
         `torch.nn.Linear` (weight = Wᵀ, bias = b[0]) and its activation's module, in
-        the layers' dtype. Needs PyTorch (`pip install smolml[torch]`)."""
+        the layers' dtype; for each Dropout a `torch.nn.Dropout` of the same p. The
+        module is in training mode if the network is (`self.training`), else in eval
+        mode. Needs PyTorch (`pip install smolml[torch]`)."""
         from smolml.models.nn import torch_bridge
-        return torch_bridge.to_torch(self.layers)
+        return torch_bridge.to_torch(self.layers, self.training)
 
     @classmethod
     def from_torch(cls, module, loss_function=None, optimizer=None):
         """A network with the layers of `module`, a `torch.nn.Sequential` of
         `torch.nn.Linear` layers, each optionally followed by one activation module
-        that smolml has (see `smolml.models.nn.torch_bridge`). The parameters are
+        that smolml has (see `smolml.models.nn.torch_bridge`), and `torch.nn.Dropout`
+        modules, which become Dropout layers of the same p. The parameters are
         copied. `loss_function` and `optimizer` as in `NeuralNetwork(...)`: pass a loss
         to train the network further in smolml."""
         from smolml.models.nn import torch_bridge

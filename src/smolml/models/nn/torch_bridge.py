@@ -69,15 +69,20 @@ def _describe(function):
     return getattr(function, "__name__", None) or repr(function)
 
 
-def to_torch(layers):
-    """A `torch.nn.Sequential` computing what `layers` (DenseLayers) compute."""
+def to_torch(layers, training=False):
+    """A `torch.nn.Sequential` computing what `layers` (DenseLayers and Dropout layers)
+    compute, in training mode if `training` (Dropout active) and in eval mode otherwise."""
     torch = import_torch()
+    from smolml.models.nn.dropout import Dropout
     from smolml.models.nn.layer import DenseLayer
     modules = []
     for i, layer in enumerate(layers):
+        if isinstance(layer, Dropout):
+            modules.append(torch.nn.Dropout(layer.p))
+            continue
         if not isinstance(layer, DenseLayer):
-            raise ValueError(f"to_torch() converts DenseLayers only; layer {i} is a "
-                             f"{type(layer).__name__}")
+            raise ValueError(f"to_torch() converts DenseLayers and Dropout layers only; "
+                             f"layer {i} is a {type(layer).__name__}")
         call = _activation_call(layer.activation_function)
         if call is None:
             raise ValueError(
@@ -96,7 +101,7 @@ def to_torch(layers):
             module_name, renamed = ACTIVATION_MODULES[name]
             module_keywords = {renamed[key]: value for key, value in keywords.items()}
             modules.append(getattr(torch.nn, module_name)(**module_keywords))
-    return torch.nn.Sequential(*modules)
+    return torch.nn.Sequential(*modules).train(training)
 
 
 def _smolml_activation(module, torch, where):
@@ -153,9 +158,11 @@ def _linear_parameters(linear, where):
 
 
 def layers_from_torch(module):
-    """DenseLayers computing what `module` (a Sequential of Linear and activation
-    modules) computes; each Linear may be followed by one activation."""
+    """DenseLayers (and Dropout layers) computing what `module` (a Sequential of Linear,
+    activation and Dropout modules) computes; each Linear may be followed by one
+    activation."""
     torch = import_torch()
+    from smolml.models.nn.dropout import Dropout
     from smolml.models.nn.layer import DenseLayer
     from smolml.models.nn.neural_network import _Stored
     layers = []
@@ -163,6 +170,12 @@ def layers_from_torch(module):
     for name, child in _modules_of(module, torch):
         where = f"module {name!r}"
         if type(child) is torch.nn.Identity:
+            continue
+        if type(child) is torch.nn.Dropout:
+            if pending is not None:
+                layers.append(pending + (activation.linear,))
+                pending = None
+            layers.append(Dropout(child.p))
             continue
         if type(child) is torch.nn.Linear:
             if pending is not None:
@@ -177,10 +190,14 @@ def layers_from_torch(module):
         pending = None
     if pending is not None:
         layers.append(pending + (activation.linear,))
-    if not layers:
+    if not any(isinstance(layer, tuple) for layer in layers):
         raise ValueError("from_torch() found no Linear layer in the module")
     dense = []
-    for weights, biases, function in layers:
+    for layer in layers:
+        if isinstance(layer, Dropout):
+            dense.append(layer)
+            continue
+        weights, biases, function = layer
         layer = DenseLayer(weights.shape[0], weights.shape[1], function,
                            weight_initializer=_Stored(weights), dtype=_dtype.dtype(weights.dtype))
         layer.biases.update_values(biases)
