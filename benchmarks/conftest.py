@@ -46,6 +46,29 @@ def deep_recursion():
     sys.setrecursionlimit(limit)
 
 
+def blas_runtime():
+    """The BLAS libraries loaded in this process as threadpoolctl sees them: a list of
+    {internal_api, version, architecture, num_threads, filepath}. The kernel
+    (`architecture`) is what runs, which an environment variable such as
+    OPENBLAS_CORETYPE can force to an older one than the CPU allows."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:                     # threadpoolctl comes with scikit-learn
+        return []
+    keys = ("internal_api", "version", "architecture", "num_threads", "filepath")
+    return [{key: pool.get(key) for key in keys}
+            for pool in threadpool_info() if pool.get("user_api") == "blas"]
+
+
+def pytest_report_header(config):
+    pools = blas_runtime()
+    if not pools:
+        return "BLAS at run time: unknown (threadpoolctl is not installed)"
+    return [f"BLAS at run time: {pool['internal_api']} {pool['version']}, "
+            f"{pool['architecture']} kernel, {pool['num_threads']} threads ({pool['filepath']})"
+            for pool in pools]
+
+
 def pytest_benchmark_update_machine_info(config, machine_info):
     """Record what the report needs beyond pytest-benchmark's own machine info."""
     info = _info.collect()
@@ -55,6 +78,7 @@ def pytest_benchmark_update_machine_info(config, machine_info):
         "numpy": info["numpy"],
         "blas": info["blas"],
     }
+    machine_info["blas_runtime"] = blas_runtime()
     machine_info["cpu_model"] = cpu_model()
     machine_info["cpu_count"] = os.cpu_count()
     machine_info["load_average"] = {

@@ -21,6 +21,8 @@ GOAL_VS_TORCH, GOAL_VS_NUMPY, GOAL_RSS_VS_NUMPY = 1.0, 1.3, 1.5
 MICROGRAD_GROUP = "micrograd MLP step: 2-16-16-1, 100 moons points"
 MILLION_CHAIN_GROUP = "scalar chain: 1,000,000 links (2,000,000 ops), then backward"
 GOAL_VS_MICROGRAD, GOAL_MILLION_CHAIN_SECONDS = 100.0, 1.0
+# A separately timed MLP step over this many times its all-in-turn figure was disturbed.
+DISTURBED_VS_IN_TURN = 3.0
 
 
 def load(path):
@@ -117,35 +119,58 @@ def table(groups):
     return "\n".join(lines)
 
 
-def goal_cell(engine, peer, goal, strict):
+def goal_cell(engine, peer, goal, strict, disturbed_by=()):
     """The engine's time divided by a peer's, marked ✓ if it meets the goal (below it when
-    `strict`, else at most it); — when either time is missing."""
+    `strict`, else at most it), or "disturbed" instead of a mark when either time was
+    disturbed (`disturbed_by` names which); — when either time is missing."""
     if not engine or not peer:
         return "—"
     ratio = engine / peer
+    if disturbed_by:
+        return f"{format_ratio(ratio)} disturbed ({', '.join(disturbed_by)})"
     met = ratio < goal if strict else ratio <= goal
     return f"{format_ratio(ratio)} {'✓' if met else '✗'}"
 
 
-def mlp_goal_table(groups, title="MLP step (forward, loss, backward, SGD)"):
+def disturbed_against_in_turn(times, in_turn, factor=DISTURBED_VS_IN_TURN):
+    """The implementations of one MLP row whose separately timed figure is over `factor`
+    times their all-in-turn figure: a busy spell slowed that benchmark alone, so a ratio
+    built on it says nothing about the goal."""
+    return [COLUMNS[name] for name in ("engine", "torch", "numpy")
+            if times.get(name) and in_turn.get(name) and times[name] > factor * in_turn[name]]
+
+
+def mlp_goal_table(groups, title="MLP step (forward, loss, backward, SGD)", in_turn=None):
     """The MLArray MLP step groups ("MLArray MLP step: <workload>, <dtype>"), one row per
     workload and dtype: engine, PyTorch and NumPy times, and the engine's time divided by
-    each peer's, next to the goal. None when the run has no such group."""
+    each peer's, next to the goal. With `in_turn` (the all-in-turn figures, keyed alike),
+    a figure over DISTURBED_VS_IN_TURN times its all-in-turn one marks the ratios it takes
+    part in as disturbed, not as a goal met or missed. Returns (table or None when the run
+    has no such group, [notes on the disturbed rows])."""
     header = [title, "dtype", "engine", "PyTorch", "NumPy",
               f"engine ÷ PyTorch (goal < {GOAL_VS_TORCH:g})",
               f"engine ÷ NumPy (goal ≤ {GOAL_VS_NUMPY:g})"]
     lines = ["| " + " | ".join(header) + " |", "|---|---" + "|---:" * (len(header) - 2) + "|"]
+    notes = []
     for group, times in groups.items():
         if not group.startswith(MLP_PREFIX):
             continue
         workload, _, dtype = group[len(MLP_PREFIX):].rpartition(", ")
         engine = times.get("engine")
+        slowed = disturbed_against_in_turn(times, (in_turn or {}).get(group, {}))
         cells = [workload, dtype] + [format_time(times[name]) if name in times else "—"
                                      for name in ("engine", "torch", "numpy")]
-        cells += [goal_cell(engine, times.get("torch"), GOAL_VS_TORCH, strict=True),
-                  goal_cell(engine, times.get("numpy"), GOAL_VS_NUMPY, strict=False)]
+        cells += [goal_cell(engine, times.get(peer), goal, strict,
+                            [name for name in slowed if name in ("engine", COLUMNS[peer])])
+                  for peer, goal, strict in (("torch", GOAL_VS_TORCH, True),
+                                             ("numpy", GOAL_VS_NUMPY, False))]
         lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines) if len(lines) > 2 else None
+        for name in slowed:
+            key = next(key for key, column in COLUMNS.items() if column == name)
+            notes.append(f"- {group}, {name}: {format_time(times[key])} alone, "
+                         f"{times[key] / in_turn[group][key]:.1f}× its all-in-turn "
+                         f"{format_time(in_turn[group][key])}")
+    return ("\n".join(lines) if len(lines) > 2 else None), notes
 
 
 def scalar_goal_table(groups):
@@ -166,12 +191,16 @@ def scalar_goal_table(groups):
     return "\n".join(lines) if len(lines) > 2 else None
 
 
+def in_turn_by_group(results):
+    """{MLP group: {implementation: seconds}} of the all-in-turn comparisons: each
+    implementation's fastest step when all of them ran in turn."""
+    return {bench["group"].split("interleaved ", 1)[1]: bench["extra_info"]["interleaved"]
+            for bench in results["benchmarks"] if _is_interleaved(bench)}
+
+
 def interleaved_table(results):
-    """The interleaved MLP steps as a goal table: each implementation's fastest step when
-    all of them ran in turn."""
-    groups = {bench["group"].split("interleaved ", 1)[1]: bench["extra_info"]["interleaved"]
-              for bench in results["benchmarks"] if _is_interleaved(bench)}
-    return mlp_goal_table(groups, title="MLP step, all in turn")
+    """The all-in-turn MLP steps as a goal table."""
+    return mlp_goal_table(in_turn_by_group(results), title="MLP step, all in turn")[0]
 
 
 def memory_table(by_dtype, title):
@@ -202,6 +231,15 @@ def memory_table(by_dtype, title):
     return "\n".join(lines)
 
 
+def blas_pool_text(pool):
+    """One BLAS library as it ran: threadpoolctl's internal_api, version, kernel
+    (architecture) and threads, e.g. "openblas 0.3.31 (Haswell kernel, 2 threads)"."""
+    name = " ".join(str(part) for part in (pool.get("internal_api"), pool.get("version"))
+                    if part)
+    return (f"{name or 'a BLAS'} ({pool.get('architecture') or 'unknown'} kernel, "
+            f"{pool.get('num_threads')} threads) at run time")
+
+
 def machine(results):
     """One paragraph: where and with what the numbers were measured."""
     info = results["machine_info"]
@@ -216,6 +254,8 @@ def machine(results):
         f"smolml {smolml.get('version')}",
         f"NumPy {smolml.get('numpy')} with {blas_name or 'an unknown BLAS'}",
     ]
+    for pool in info.get("blas_runtime") or []:
+        parts.append(blas_pool_text(pool))
     peers = info.get("peers", {})
     if "torch" in peers:
         parts.append(f"PyTorch {peers['torch']} ({peers.get('torch_threads')} threads)")
@@ -244,7 +284,7 @@ def main(argv=None):
     print(f"Each time is the {statistic} of a benchmark's rounds; \"engine vs X\" is how many "
           f"times faster the engine is than X; — means not run (skipped or not installed).")
     print(machine(results))
-    goal = mlp_goal_table(groups)
+    goal, slowed = mlp_goal_table(groups, in_turn=in_turn_by_group(results))
     if goal:
         print()
         print(goal)
@@ -252,6 +292,12 @@ def main(argv=None):
         print("\"engine ÷ X\" is the engine's step time divided by X's, measured in the same "
               "run: below 1 the engine is faster. NumPy is the hand-written step, no autograd "
               "(benchmarks/mlp_peers.py).")
+    if slowed:
+        print()
+        print(f"Disturbed, so not counted as a goal met or missed: these steps, timed alone, "
+              f"took over {DISTURBED_VS_IN_TURN:g}× their all-in-turn figure (a busy spell "
+              f"slowed that benchmark alone; the all-in-turn table holds for them):")
+        print("\n".join(slowed))
     scalar = scalar_goal_table(groups)
     if scalar:
         print()

@@ -14,8 +14,10 @@
 Needs PyTorch: pip install 'smolml[torch]'.
 
     python examples/continue_in_pytorch.py [--epochs 10] [--torch-epochs 5] [--samples 1797]
+        [--output-dir DIR] [--backend pure]
 """
 import argparse
+import contextlib
 import datetime
 import os
 import socket
@@ -61,8 +63,18 @@ def main(argv=None):
     parser.add_argument("--timeout", type=float, default=300.0,
                         help="seconds the PyTorch workers may take in all (default 300)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--output-dir", default=None,
+                        help="where to keep the saved network, the workers' logs and what "
+                             "they trained (default: a temporary directory, removed at the end)")
     parser.add_argument("--worker", nargs=2, metavar=("RANK", "DIR"), help=argparse.SUPPRESS)
+    parser.add_argument("--backend", choices=smolml.BACKENDS, default=smolml.get_backend(),
+                        help="autograd backend (default: %(default)s, the active one)")
     args = parser.parse_args(argv)
+    with smolml.use_backend(args.backend):
+        return run(args)
+
+
+def run(args):
     if args.worker:
         return worker(int(args.worker[0]), args.worker[1], args)
 
@@ -78,7 +90,12 @@ def main(argv=None):
     before = held_out_accuracy(network, X_test, y_test)
     print(f"smolml, {args.epochs} epochs: held-out accuracy {before:.1%}")
 
-    with tempfile.TemporaryDirectory(prefix="smolml-to-torch-") as folder:
+    with contextlib.ExitStack() as stack:
+        if args.output_dir is None:
+            folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="smolml-to-torch-"))
+        else:
+            folder = args.output_dir
+            os.makedirs(folder, exist_ok=True)
         network.save(os.path.join(folder, "start.safetensors"))
         history = run_workers(folder, args)
         module = network.to_torch()           # the same layers, to receive the new numbers

@@ -5,9 +5,11 @@ cross-entropy, in mini-batches; a quarter of the digits are held out, and their 
 after every epoch is the validation curve. With matplotlib installed, both curves are
 saved as a PNG by `smolml.plot_history`.
 
-    python examples/digits_mlp.py [--epochs 15] [--samples 1797] [--hidden 32] [--plot digits_loss.png]
+    python examples/digits_mlp.py [--epochs 15] [--samples 1797] [--hidden 32] [--plot PATH] [--backend pure]
 """
 import argparse
+import os
+import tempfile
 
 import numpy as np
 
@@ -24,11 +26,19 @@ def main(argv=None):
     parser.add_argument("--samples", type=int, default=1797, help="digits used (default all 1797)")
     parser.add_argument("--hidden", type=int, default=32, help="hidden units (default 32)")
     parser.add_argument("--batch-size", type=int, default=32, help="rows per step (default 32)")
-    parser.add_argument("--plot", default="digits_loss.png",
-                        help="where to save the loss curves (default digits_loss.png)")
+    parser.add_argument("--plot", default=os.path.join(tempfile.gettempdir(), "digits_loss.png"),
+                        help="where to save the loss curves (default: %(default)s, in the "
+                             "temporary directory)")
     parser.add_argument("--no-plot", action="store_true", help="do not save the curves")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--backend", choices=smolml.BACKENDS, default=smolml.get_backend(),
+                        help="autograd backend (default: %(default)s, the active one)")
     args = parser.parse_args(argv)
+    with smolml.use_backend(args.backend):
+        return run(args)
+
+
+def run(args):
 
     smolml.manual_seed(args.seed)
     X, y = load_digits()

@@ -31,7 +31,14 @@ def main(argv=None):
     parser.add_argument("--patience", type=int, default=8,
                         help="epochs without a better held-out loss before stopping (default 8)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--backend", choices=smolml.BACKENDS, default=smolml.get_backend(),
+                        help="autograd backend (default: %(default)s, the active one)")
     args = parser.parse_args(argv)
+    with smolml.use_backend(args.backend):
+        return run(args)
+
+
+def run(args):
 
     smolml.manual_seed(args.seed)
     X, y = load_digits()

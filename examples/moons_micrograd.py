@@ -87,7 +87,14 @@ def main(argv=None):
     parser.add_argument("--samples", type=int, default=100, help="points (default 100)")
     parser.add_argument("--hidden", type=int, default=16, help="units per hidden layer (default 16)")
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    parser.add_argument("--backend", choices=smolml.BACKENDS, default=smolml.get_backend(),
+                        help="autograd backend (default: %(default)s, the active one)")
     args = parser.parse_args(argv)
+    with smolml.use_backend(args.backend):
+        return run(args)
+
+
+def run(args):
 
     smolml.manual_seed(args.seed)
     X, labels = make_moons(n_samples=args.samples, noise=0.1)

@@ -110,7 +110,14 @@ def main(argv=None):
     parser.add_argument("--shortcut", action="store_true",
                         help="also connect the second input straight to the output neuron")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--backend", choices=smolml.BACKENDS, default=smolml.get_backend(),
+                        help="autograd backend (default: %(default)s, the active one)")
     args = parser.parse_args(argv)
+    with smolml.use_backend(args.backend):
+        return run(args)
+
+
+def run(args):
 
     draw = random.Random(args.seed)
     inputs = [InputNode(x) for x in args.inputs]

@@ -30,7 +30,14 @@ def main(argv=None):
                         help="gradient steps of each regression (default 300)")
     parser.add_argument("--trees", type=int, default=20, help="trees in the forest (default 20)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--backend", choices=smolml.BACKENDS, default=smolml.get_backend(),
+                        help="autograd backend (default: %(default)s, the active one)")
     args = parser.parse_args(argv)
+    with smolml.use_backend(args.backend):
+        return run(args)
+
+
+def run(args):
     smolml.manual_seed(args.seed)
     noise = np.random.default_rng(args.seed)
     results = {}

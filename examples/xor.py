@@ -21,7 +21,14 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=300, help="training epochs (default 300)")
     parser.add_argument("--hidden", type=int, default=4, help="hidden units (default 4)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--backend", choices=smolml.BACKENDS, default=smolml.get_backend(),
+                        help="autograd backend (default: %(default)s, the active one)")
     args = parser.parse_args(argv)
+    with smolml.use_backend(args.backend):
+        return run(args)
+
+
+def run(args):
 
     smolml.manual_seed(args.seed)
     X, y = make_xor()

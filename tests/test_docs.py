@@ -12,6 +12,7 @@ import smolml
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 GUIDES = ["core.md", "engine.md", "neural_networks.md", "utilities.md", "classic_models.md"]
+PAGES = GUIDES + ["benchmarks.md"]          # benchmarks.md has commands and figures, no python
 LANGUAGES = {"python", "output", "text", "bash"}
 FENCE = re.compile(r"^```([^\n`]*)\n(.*?)^```[ \t]*$", re.DOTALL | re.MULTILINE)
 
@@ -23,7 +24,13 @@ def blocks(text):
 
 
 def test_every_guide_is_there():
-    assert sorted(path.name for path in DOCS.glob("*.md")) == sorted(GUIDES)
+    assert sorted(path.name for path in DOCS.glob("*.md")) == sorted(PAGES)
+
+
+def test_benchmarks_page_has_only_known_blocks():
+    text = (DOCS / "benchmarks.md").read_text(encoding="utf-8")
+    for language, _, line in blocks(text):
+        assert language in LANGUAGES - {"python", "output"}, f"benchmarks.md:{line}: ```{language}"
 
 
 @pytest.mark.parametrize("name", GUIDES)

@@ -163,3 +163,48 @@ def test_continue_in_pytorch_small(capsys):
         expected = result["module"](torch.from_numpy(result["X_test"])).numpy()
     np.testing.assert_allclose(result["network"].predict(result["X_test"]).numpy(), expected,
                                rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("name", ["continue_in_pytorch", "digits_mlp", "digits_regularized",
+                                  "moons_micrograd", "node_network", "regression_and_trees",
+                                  "xor"])
+def test_every_example_takes_a_backend(name, capsys):
+    with pytest.raises(SystemExit) as stop:
+        load(name).main(["--help"])
+    assert stop.value.code == 0
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "--backend {engine,pure}" in help_text
+
+
+def test_an_example_runs_on_the_backend_it_is_given(both_backends, capsys):
+    import smolml
+    histories = {}
+    for name in both_backends:
+        histories[name] = load("xor").main(["--epochs", "20", "--backend", name])["history"]
+        assert f"XOR on the '{name}' backend" in capsys.readouterr().out
+        assert smolml.get_backend() == "engine"      # the example's choice does not leak
+    np.testing.assert_allclose(histories["pure"], histories["engine"], rtol=1e-9)
+
+
+def test_digits_mlp_writes_its_plot_outside_the_checkout_by_default(tmp_path, monkeypatch,
+                                                                    capsys):
+    import tempfile
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit):
+        load("digits_mlp").main(["--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    default = str(Path(tempfile.gettempdir()) / "digits_loss.png")
+    assert f"default: {default}" in help_text
+    result = load("digits_mlp").main(["--epochs", "1", "--samples", "100", "--hidden", "4"])
+    assert list(tmp_path.iterdir()) == []            # nothing in the current directory
+    if result["plot"] is not None:
+        assert Path(result["plot"]) == Path(default) and Path(default).is_file()
+
+
+def test_continue_in_pytorch_keeps_its_files_in_the_output_dir(tmp_path, capsys):
+    pytest.importorskip("torch")
+    load("continue_in_pytorch").main(["--samples", "200", "--epochs", "1", "--torch-epochs", "1",
+                                      "--hidden", "8", "--timeout", "240",
+                                      "--output-dir", str(tmp_path / "out")])
+    kept = sorted(path.name for path in (tmp_path / "out").iterdir())
+    assert {"start.safetensors", "trained.pt", "worker0.log", "worker1.log"} <= set(kept)

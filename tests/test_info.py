@@ -73,7 +73,8 @@ def test_blas_of_numpy_without_show_config_mode(monkeypatch):
     assert _info.numpy_blas() == {"name": "openblas", "version": None, "detail": None}
 
 
-def test_an_engine_that_did_not_load_is_reported_with_why(monkeypatch):
+def test_an_engine_that_did_not_load_is_reported_with_why(monkeypatch, tmp_path):
+    monkeypatch.setattr(_backend, "ENGINE_SKIPPED_MARKER", tmp_path / "absent")  # not skipped
     monkeypatch.setattr(_backend, "engine_available", lambda: False)
     monkeypatch.setattr(_backend, "_engine_error", ImportError("no module named graph"))
     info = _info.collect()

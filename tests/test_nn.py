@@ -3,6 +3,7 @@ minibatches, Ctrl-C, non-finite losses, save/load, repr, and the digits on the e
 import math
 import os
 import random
+import re
 import signal
 
 import numpy as np
@@ -483,3 +484,20 @@ def test_demo_command_runs(capsys):
     assert status == 0
     assert "'pure' backend" in out and "64-4-10" in out
     assert "Held-out accuracy: " in out and "(10 train" not in out
+
+
+@pytest.mark.skipif(not _backend.engine_available(), reason="the compiled engine is not built")
+def test_pure_demo_ends_with_the_engines_time_for_the_same_workload(capsys):
+    from smolml.__main__ import main
+    status = main(["demo", "--backend", "pure", "--samples", "40", "--epochs", "2",
+                   "--hidden", "4", "--quiet"])
+    out = capsys.readouterr().out
+    assert status == 0
+    pure_loss = float(re.search(r"Training: [\d.]+ s for 2 epochs \(final loss ([\d.]+)\)",
+                                out).group(1))
+    engine = re.search(r"The compiled engine trains the same network on the same batches in "
+                       r"([\d.e-]+) s \(final loss ([\d.]+)\): ([\d,]+)x faster", out)
+    assert engine, out
+    # the same workload: the two backends reach the same loss (parity), to the digits shown
+    assert float(engine.group(2)) == pytest.approx(pure_loss, abs=1e-4)
+    assert float(engine.group(1)) > 0 and int(engine.group(3).replace(",", "")) >= 1

@@ -9,12 +9,16 @@ import contextvars
 import importlib
 import os
 import warnings
+from pathlib import Path
 
 BACKENDS = ("engine", "pure")
 BACKEND_API = ("Value", "MLArray", "zeros", "ones", "randn",
                "set_grad_enabled", "is_grad_enabled")
-BUILD_HINT = ('build it with `pip install -e .` (or `python setup.py build_ext --inplace`) '
-              'from the source tree, or install a prebuilt wheel with `pip install smolml`')
+BUILD_HINT = ('install a C compiler and the Python headers, then run `pip install .` (or '
+              '`pip install -e .`, or `python setup.py build_ext --inplace`) again in the '
+              'source tree')
+# setup.py writes this file beside the engine's sources when the install skipped the engine.
+ENGINE_SKIPPED_MARKER = Path(__file__).parent / "_engine" / "ENGINE_SKIPPED"
 
 _modules = {}
 _engine_error = None
@@ -40,6 +44,23 @@ def engine_available():
     return _try_engine() is not None
 
 
+def engine_skipped_reason():
+    """Why the install skipped the engine (setup.py's marker file), or None if it did not."""
+    try:
+        return ENGINE_SKIPPED_MARKER.read_text(encoding="utf-8").strip() or "no reason recorded"
+    except OSError:
+        return None
+
+
+def engine_missing():
+    """Why the compiled engine is not loaded, for messages: the install's reason if it
+    skipped the engine, else the ImportError."""
+    reason = engine_skipped_reason()
+    if reason is not None:
+        return f"the install skipped it: {reason}"
+    return f"{type(_engine_error).__name__}: {_engine_error}"
+
+
 def _try_engine():
     global _engine_error
     if "engine" in _modules:
@@ -58,13 +79,13 @@ def _initial_backend():
         if requested == "engine" and _try_engine() is None:
             raise ImportError(
                 f"SMOLML_BACKEND=engine but the compiled engine is not built "
-                f"({_engine_error}); {BUILD_HINT}")
+                f"({engine_missing()}); {BUILD_HINT}")
         _load(requested)
         return requested
     if _try_engine() is not None:
         return "engine"
     warnings.warn(
-        f"smolml's compiled engine is not built ({_engine_error}); using the pure-Python "
+        f"smolml's compiled engine is not built ({engine_missing()}); using the pure-Python "
         f"backend, which is much slower. To get the engine, {BUILD_HINT}.",
         RuntimeWarning, stacklevel=3)
     _load("pure")
@@ -83,7 +104,7 @@ def set_backend(name):
     """Switch the active backend for the rest of the program (or this context)."""
     _check_name(name)
     if name == "engine" and _try_engine() is None:
-        raise ImportError(f"the compiled engine is not built ({_engine_error}); {BUILD_HINT}")
+        raise ImportError(f"the compiled engine is not built ({engine_missing()}); {BUILD_HINT}")
     _load(name)
     _active.set(name)
 
@@ -93,7 +114,7 @@ def use_backend(name):
     """Run a block with another backend: `with smolml.use_backend("pure"): ...`."""
     _check_name(name)
     if name == "engine" and _try_engine() is None:
-        raise ImportError(f"the compiled engine is not built ({_engine_error}); {BUILD_HINT}")
+        raise ImportError(f"the compiled engine is not built ({engine_missing()}); {BUILD_HINT}")
     _load(name)
     token = _active.set(name)
     try:

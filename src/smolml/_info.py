@@ -18,7 +18,8 @@ def collect():
     """The facts about this smolml installation, as a dict of plain values.
 
     Keys: version, backend, backend_env (SMOLML_BACKEND or None), engine_loaded,
-    engine_error (why the engine did not load, or None), engine_files (compiled
+    engine_error (why the engine did not load, or None), engine_skipped (why the install
+    skipped building the engine, or None), engine_files (compiled
     module name -> file), smolml_file, python, implementation, platform, numpy,
     numpy_file, blas (see `numpy_blas`).
     """
@@ -30,6 +31,7 @@ def collect():
         "backend_env": os.environ.get("SMOLML_BACKEND") or None,
         "engine_loaded": loaded,
         "engine_error": None if loaded or error is None else f"{type(error).__name__}: {error}",
+        "engine_skipped": None if loaded else _backend.engine_skipped_reason(),
         "engine_files": engine_files() if loaded else {},
         "smolml_file": smolml.__file__,
         "python": platform.python_version(),
@@ -77,7 +79,9 @@ def format_info(info):
         engine = "loaded"
         files = list(info["engine_files"].values())
     else:
-        engine = f"not loaded ({info['engine_error']}); {_backend.BUILD_HINT}"
+        why = (f"the install skipped it: {info['engine_skipped']}" if info["engine_skipped"]
+               else info["engine_error"])
+        engine = f"not loaded ({why}); {_backend.BUILD_HINT}"
         files = []
     if info["backend_env"]:
         chosen_by = f"SMOLML_BACKEND={info['backend_env']}"
