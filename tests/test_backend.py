@@ -122,3 +122,19 @@ def test_ensure_array(backend):
     assert isinstance(single, smolml.MLArray) and single.to_list() == [2.5]
     a, b, c = smolml.MLArray.ensure_array([1, 2], np.array([[3.0]]), x)
     assert a.to_list() == [1.0, 2.0] and b.to_list() == [[3.0]] and c is x
+
+
+@pytest.mark.parametrize("name", ["MLArray", "Value"])
+def test_help_and_dir_of_the_public_classes_list_the_methods(name):
+    import pydoc
+    from smolml._pure import ml_array as pure_ml_array, value as pure_value
+    public = getattr(smolml, name)
+    pure = {"MLArray": pure_ml_array.MLArray, "Value": pure_value.Value}[name]
+    methods = [attr for attr in vars(pure) if not attr.startswith("_")
+               and callable(getattr(pure, attr))]
+    assert methods
+    listed = dir(public)
+    assert [attr for attr in methods if attr not in listed] == []
+    text = pydoc.render_doc(public, renderer=pydoc.plaintext)
+    for attr in ("backward", "exp", "relu" if name == "Value" else "matmul"):
+        assert f" {attr}(" in text, f"help({name}) does not show {attr}"

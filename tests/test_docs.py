@@ -58,3 +58,48 @@ def test_guide(name, tmp_path, monkeypatch):
         else:
             printed = None
     assert ran > 0, f"{name} has no python block"
+
+
+README = DOCS.parent / "README.md"
+README_TEXT = README.read_text(encoding="utf-8") if README.is_file() else ""
+README_PYTHON = [(body, line) for language, body, line in blocks(README_TEXT)
+                 if language == "python"]
+
+
+@pytest.mark.skipif(not README_TEXT, reason="needs the checkout's README.md")
+@pytest.mark.parametrize("body, line", README_PYTHON,
+                         ids=[f"README.md:{line}" for _, line in README_PYTHON])
+def test_readme_block_runs_alone(body, line, tmp_path, monkeypatch):
+    """Each README block is self-contained: it runs in a fresh namespace."""
+    if ".train(" in body and smolml.get_backend() != "engine":
+        pytest.skip("README's training example is sized for the engine")
+    monkeypatch.chdir(tmp_path)
+    buffer = io.StringIO()
+    dtype = smolml.get_default_dtype()
+    try:
+        with contextlib.redirect_stdout(buffer):
+            exec(compile(body, f"{README}:{line}", "exec"), {"__name__": "readme"})
+    finally:
+        smolml.set_default_dtype(dtype)        # a block may change it for what follows
+    if "held-out accuracy" in body:                    # the quickstart's claim
+        accuracy = float(re.search(r"held-out accuracy: ([\d.]+)%", buffer.getvalue()).group(1))
+        assert accuracy >= 90.0
+
+
+@pytest.mark.skipif(not README_TEXT, reason="needs the checkout's README.md")
+def test_readme_blocks_are_known_languages():
+    assert README_PYTHON
+    for language, _, line in blocks(README_TEXT):
+        assert language in {"python", "bash", "text"}, f"README.md:{line}: ```{language}"
+
+
+@pytest.mark.skipif(not README_TEXT, reason="needs the checkout's README.md")
+def test_readme_links_every_guide_and_example_and_each_link_resolves():
+    links = set(re.findall(r"\]\(([^)#]+)\)", README_TEXT))
+    for page in PAGES:
+        assert f"docs/{page}" in links, f"README does not link docs/{page}"
+    for example in sorted((DOCS.parent / "examples").glob("*.py")):
+        assert f"examples/{example.name}" in links, f"README does not link examples/{example.name}"
+    for link in links:
+        if not link.startswith("http"):
+            assert (DOCS.parent / link).exists(), f"README links {link}, which does not exist"

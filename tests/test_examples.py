@@ -183,7 +183,9 @@ def test_an_example_runs_on_the_backend_it_is_given(both_backends, capsys):
         histories[name] = load("xor").main(["--epochs", "20", "--backend", name])["history"]
         assert f"XOR on the '{name}' backend" in capsys.readouterr().out
         assert smolml.get_backend() == "engine"      # the example's choice does not leak
-    np.testing.assert_allclose(histories["pure"], histories["engine"], rtol=1e-9)
+    # the same training on both: equal losses up to the last bits of libm against the
+    # engine's vectorized exp, which 20 epochs of updates grow (1e-7 seen on CPython 3.10)
+    np.testing.assert_allclose(histories["pure"], histories["engine"], rtol=1e-6)
 
 
 def test_digits_mlp_writes_its_plot_outside_the_checkout_by_default(tmp_path, monkeypatch,

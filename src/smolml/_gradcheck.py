@@ -150,7 +150,7 @@ def _numeric(fn, inputs, eps):
 def gradcheck(fn, *inputs, eps=1e-6, rtol=1e-5, atol=1e-8, raise_on_failure=False):
     """Check `fn`'s backward gradients against central finite differences.
 
-    fn(*inputs) must return an MLArray or a Value (an array is summed, as backward
+    `fn(*inputs)` must return an MLArray or a Value (an array is summed, as backward
     does). `inputs` are MLArrays or Values of one backend that track gradients; fn
     runs with that backend active. Each element is moved by ±eps in place (and put
     back afterwards) and fn re-run under `no_grad`, so the check costs 2·N + 1 calls
@@ -158,7 +158,7 @@ def gradcheck(fn, *inputs, eps=1e-6, rtol=1e-5, atol=1e-8, raise_on_failure=Fals
 
     The inputs' gradients are zeroed first; afterwards they hold the analytic
     gradient. Returns a `GradcheckResult`, truthy when every element satisfies
-    |analytic − numeric| <= atol + rtol·|numeric|; with `raise_on_failure=True` a
+    `|analytic − numeric| <= atol + rtol·|numeric|`; with `raise_on_failure=True` a
     failure raises `GradcheckError` (an AssertionError) instead.
 
     Raises ValueError for no inputs or an input that does not require grad,

@@ -127,7 +127,7 @@ def mse_loss(y_pred, y_true):
 
 
 def mae_loss(y_pred, y_true):
-    """Mean absolute error: L = (1/n) Σ |ŷ − y|. dL/dŷ = sign(ŷ − y)/n (0 where equal).
+    """Mean absolute error: `L = (1/n) Σ |ŷ − y|`. dL/dŷ = sign(ŷ − y)/n (0 where equal).
 
     Less sensitive to outliers than MSE: every error pulls with the same force.
     """
@@ -169,12 +169,12 @@ def categorical_cross_entropy(y_pred, y_true):
 
 
 def huber_loss(y_pred, y_true, delta=1.0):
-    """Quadratic near zero, linear far away; the mean over every element of
+    """Quadratic near zero, linear far away; the mean over every element of::
 
         ½·d²              if |d| <= delta
         delta·(|d| − ½·delta)  otherwise,      d = ŷ − y.
 
-    Written without a branch: with q = min(|d|, delta), the term is ½·q² + delta·(|d| − q).
+    Written without a branch: with `q = min(|d|, delta)`, the term is `½·q² + delta·(|d| − q)`.
     dL/dŷ is d/n inside the band and delta·sign(d)/n outside it.
     """
     y_pred, y_true = _pair(y_pred, y_true, "huber_loss")

@@ -159,12 +159,12 @@ def _tree_structure(root):
 
 
 def calculate_decision_tree_size(model):
-    """Memory of a `DecisionTree`:
+    """Memory of a `DecisionTree`::
 
-    {'total': bytes,
-     'base_size': the tree object, its settings and its class labels,
-     'tree_structure': {'total': bytes of all nodes, 'internal_nodes', 'leaf_nodes',
-                        'max_depth'}}
+        {'total': bytes,
+         'base_size': the tree object, its settings and its class labels,
+         'tree_structure': {'total': bytes of all nodes, 'internal_nodes', 'leaf_nodes',
+                            'max_depth'}}
 
     An unfitted tree has a structure of zeros.
     """

@@ -250,12 +250,15 @@ class DecisionTree:
         return (parent - sse_left - sse_right) / m
 
     def show_tree(self, node=None, feature_names=None):
-        """Print the tree, one node per line, left branch first:
+        """Print the tree, one node per line, left branch first::
 
             Root: feature_2 <= 2.4500
             ├─ Left: Leaf → Class 0
             └─ Right: feature_3 <= 1.7500
                ...
+
+        `feature_names[j]` labels feature j (default `feature_j`); `node` prints the
+        subtree under that node instead of the whole tree.
         """
         if node is None:
             if self.root is None:

@@ -21,7 +21,7 @@ from smolml.models.tree.decision_tree import (
 
 
 class RandomForest:
-    """An ensemble of `DecisionTree`s.
+    """An ensemble of `DecisionTree` objects.
 
     `RandomForest(n_trees=100, max_features=None, max_depth=None, min_samples_split=2,
     min_samples_leaf=1, bootstrap=True, task="classification")`. `max_features=None`
