@@ -3,6 +3,7 @@ compiled (or when SMOLML_NO_EXTENSIONS=1), leaves a marker saying why, and fails
 under SMOLML_REQUIRE_ENGINE=1; the import-time messages read that marker. Each build
 runs `python setup.py build_ext` into a temporary directory, away from src/."""
 import importlib.machinery
+import importlib.metadata
 import importlib.util
 import os
 import subprocess
@@ -14,9 +15,19 @@ import pytest
 from smolml import _backend, _info
 
 ROOT = Path(__file__).resolve().parent.parent
-needs_source_tree = pytest.mark.skipif(not (ROOT / "setup.py").is_file()
-                                       or not (ROOT / "src" / "smolml").is_dir(),
-                                       reason="needs smolml's source tree (setup.py, src/)")
+
+def setuptools_version():
+    try:
+        return tuple(int(part) for part in importlib.metadata.version("setuptools").split(".")[:2])
+    except (importlib.metadata.PackageNotFoundError, ValueError):
+        return (0, 0)
+
+
+needs_source_tree = pytest.mark.skipif(
+    not (ROOT / "setup.py").is_file() or not (ROOT / "src" / "smolml").is_dir()
+    or setuptools_version() < (77, 0),
+    reason="needs smolml's source tree (setup.py, src/) and setuptools >= 77, its build "
+           "requirement (PEP 639 license metadata)")
 needs_cython = pytest.mark.skipif(importlib.util.find_spec("Cython") is None,
                                   reason="compiling the engine needs Cython")
 
