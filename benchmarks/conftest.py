@@ -60,6 +60,15 @@ def blas_runtime():
             for pool in threadpool_info() if pool.get("user_api") == "blas"]
 
 
+def pytest_terminal_summary(terminalreporter):
+    import peak_rss
+
+    if peak_rss.MEASURED:
+        terminalreporter.section("peak RSS (the benchmark table shows these as child-process times)")
+        for line in peak_rss.summary_lines(peak_rss.MEASURED):
+            terminalreporter.write_line(line)
+
+
 def pytest_report_header(config):
     pools = blas_runtime()
     if not pools:

@@ -128,3 +128,18 @@ def main(argv=None):
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+# (group, implementation, measure's dict) of each test_mlp_peak_rss of this run, for the
+# summary that benchmarks/conftest.py prints at the end.
+MEASURED = []
+
+
+def summary_lines(measured):
+    """Lines for the end of a benchmark run: [(group, implementation, measure's dict)] as
+    MiB, because pytest-benchmark's own table can show these runs only as times (a
+    whole child process each)."""
+    return [f"{group}, {impl}: peak {info['peak_rss'] / 2**20:.1f} MiB, "
+            f"{info['rss_before_steps'] / 2**20:.1f} MiB after imports and setup"
+            for group, impl, info in measured]
+

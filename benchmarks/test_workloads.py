@@ -219,6 +219,7 @@ def test_mlp_peak_rss(benchmark, impl, dtype):
     result = benchmark.pedantic(peak_rss.measure, args=(impl, dtype, sizes, batch_size, RSS_STEPS),
                                 rounds=1, iterations=1)
     benchmark.extra_info.update(result)
+    peak_rss.MEASURED.append((benchmark.group, impl, result))
 
 
 @pytest.mark.benchmark(group="digits: one training epoch, 64-128-10, Adam, batch 32")

@@ -86,3 +86,14 @@ def test_the_report_prints_the_blas_kernel_and_threads(capsys, tmp_path):
     out = capsys.readouterr().out
     assert "openblas 0.3.31 (Haswell kernel, 2 threads) at run time" in out
     assert "Disturbed, so not counted as a goal met or missed" in out
+
+
+def test_peak_rss_summary_is_in_mebibytes():
+    path = REPORT.parent / "peak_rss.py"
+    spec = importlib.util.spec_from_file_location("benchmark_peak_rss", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    lines = module.summary_lines([("peak RSS: 20 steps, float64", "engine",
+                                   {"peak_rss": 119 * 2**20, "rss_before_steps": 58.4 * 2**20})])
+    assert lines == ["peak RSS: 20 steps, float64, engine: peak 119.0 MiB, "
+                     "58.4 MiB after imports and setup"]
