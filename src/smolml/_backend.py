@@ -22,15 +22,11 @@ ENGINE_SKIPPED_MARKER = Path(__file__).parent / "_engine" / "ENGINE_SKIPPED"
 
 _modules = {}
 _engine_error = None
-_load_hooks = []    # hook(module), run as a backend is first loaded (smolml._grad's grad mode)
 
 
 def _load(name):
     if name not in _modules:
-        module = importlib.import_module(f"smolml._{name}")
-        for hook in _load_hooks:
-            hook(module)
-        _modules[name] = module
+        _modules[name] = importlib.import_module(f"smolml._{name}")
     return _modules[name]
 
 
@@ -92,21 +88,29 @@ def _initial_backend():
     return "pure"
 
 
-_active = contextvars.ContextVar("smolml_backend", default=_initial_backend())
+_default = _initial_backend()
+"""The process-wide backend: what set_backend chose, seen by every thread that has no
+use_backend block of its own."""
+_active = contextvars.ContextVar("smolml_backend", default=None)
+"""A use_backend block's choice, for its own thread (or asyncio task) only."""
 
 
 def get_backend():
     """Name of the active backend: 'engine' or 'pure'."""
-    return _active.get()
+    return _active.get() or _default
 
 
 def set_backend(name):
-    """Switch the active backend for the rest of the program (or this context)."""
+    """Switch the backend for the rest of the program: every thread, those started
+    later included, uses it (except inside a `use_backend` block of its own)."""
+    global _default
     _check_name(name)
     if name == "engine" and _try_engine() is None:
         raise ImportError(f"the compiled engine is not built ({engine_missing()}); {BUILD_HINT}")
     _load(name)
-    _active.set(name)
+    _default = name
+    if _active.get() is not None:
+        _active.set(None)           # inside a use_backend block: it takes effect at once
 
 
 @contextlib.contextmanager
@@ -124,7 +128,7 @@ def use_backend(name):
 
 
 def active_module():
-    return _modules[_active.get()]
+    return _modules[_active.get() or _default]
 
 
 def loaded_modules():

@@ -69,20 +69,32 @@ NAME = "engine"
 # than the loop.
 DEF NOGIL_MIN = 32768
 
-cdef bint grad_enabled = True
 cdef unsigned long visit_epoch = 0
 
+# Grad mode is per thread (and asyncio task): the context variable of smolml._grad_mode,
+# shared with the pure backend, which set_grad_enabled and no_grad set.
+from smolml._grad_mode import set_grad_enabled, is_grad_enabled
+from smolml import _grad_mode
 
-def set_grad_enabled(flag):
-    """Turn graph recording on or off; returns the previous setting."""
-    global grad_enabled
-    previous = grad_enabled
-    grad_enabled = bool(flag)
-    return previous
+cdef extern from "Python.h":
+    int PyContextVar_Get(PyObject* var, PyObject* default_value, PyObject** value)
+    void Py_DECREF(PyObject* o)
+    void PyErr_Clear()
+    PyObject* Py_True
+
+cdef object GRAD_MODE = _grad_mode.enabled
 
 
-def is_grad_enabled():
-    return grad_enabled
+cdef inline bint grad_enabled() noexcept:
+    """Whether this thread (or task) records the graph now: CPython caches a context
+    variable's value per thread, so this is a few compares, not a lookup."""
+    cdef PyObject* value = NULL
+    if PyContextVar_Get(<PyObject*>GRAD_MODE, NULL, &value) < 0 or value == NULL:
+        PyErr_Clear()                       # cannot happen: the variable has a default
+        return True
+    cdef bint on = value == Py_True
+    Py_DECREF(value)
+    return on
 
 
 include "memory.pxi"

@@ -58,7 +58,7 @@ cdef MLArray new_array(tuple shape, bint single):
 cdef inline void record(Node out, int op, Node a, Node b=None) noexcept:
     """Link `out` to its inputs if grad mode is on and one of them wants a gradient;
     otherwise `out` stays a leaf that tracks nothing."""
-    if grad_enabled and (a.requires_grad or (b is not None and b.requires_grad)):
+    if (a.requires_grad or (b is not None and b.requires_grad)) and grad_enabled():
         out.requires_grad = True
         out.op = op
         out.parent_a = a
@@ -69,7 +69,7 @@ cdef inline void record_constant(Node out, int op, Node x, double number,
                             int side) noexcept:
     """A scalar binary op with a Python number: the number is folded into c0 instead of
     becoming a node (`side` 1: it is the left operand, 2: the right one)."""
-    if grad_enabled and x.requires_grad:
+    if x.requires_grad and grad_enabled():
         out.requires_grad = True
         out.op = op
         out.constant_side = side
@@ -82,7 +82,7 @@ cdef inline void record_constant(Node out, int op, Node x, double number,
 
 cdef inline int record_many(Node out, int op, tuple parents) except -1:
     cdef Node p
-    if grad_enabled:
+    if grad_enabled():
         for p in parents:
             if p.requires_grad:
                 out.requires_grad = True

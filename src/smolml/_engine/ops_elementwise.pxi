@@ -119,7 +119,7 @@ cdef object inplace_op(int op, MLArray self, object other):
     cdef Node result
     if b is None:
         return NotImplemented
-    if grad_enabled:
+    if grad_enabled():
         return binary_op(op, self, b, False)
     shape_b = shape_of(b)
     if shape_b != self.shape and broadcast_shape(self.shape, shape_b) != self.shape:

@@ -34,7 +34,7 @@ cdef object add_bias(MLArray product, Node bias):
     None when that does not apply; the caller then makes an ordinary sum."""
     cdef Broadcast bc
     # one reference: the interpreter's, to the temporary it passes as an operand
-    if product.op != OP_MATMUL or Py_REFCNT(product) != 1 or not grad_enabled:
+    if product.op != OP_MATMUL or Py_REFCNT(product) != 1 or not grad_enabled():
         return None
     if type(bias) is not MLArray or bias.single != product.single or product.grad_ptr != NULL:
         return None

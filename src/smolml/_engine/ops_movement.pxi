@@ -145,7 +145,7 @@ cdef MLArray element_view(MLArray array, Py_ssize_t i):
     view.op = OP_ELEMENT
     view.grad_state = GRAD_WRITTEN  # the state that counts is the array's
     view.parent_a = array           # keeps the buffers alive; backward orders it after view
-    view.requires_grad = array.requires_grad and grad_enabled
+    view.requires_grad = array.requires_grad and grad_enabled()
     return view
 
 

@@ -19,6 +19,7 @@ import math
 
 from smolml import _backend
 from smolml._dtype import round_float32
+from smolml._grad_mode import enabled as _grad_mode, is_grad_enabled, set_grad_enabled  # noqa: F401
 from smolml._shapes import describe, is_number, reject_modulo
 
 NAME = "pure"
@@ -29,19 +30,8 @@ NAN = float("nan")
 
 # ---------------------------------------------------------------- grad mode
 
-_grad_enabled = True
-
-
-def set_grad_enabled(flag):
-    """Turn graph recording on or off; returns the previous setting."""
-    global _grad_enabled
-    previous = _grad_enabled
-    _grad_enabled = bool(flag)
-    return previous
-
-
-def is_grad_enabled():
-    return _grad_enabled
+# Per thread (and asyncio task): smolml._grad_mode's context variable, which the engine
+# reads too. set_grad_enabled and is_grad_enabled (imported above) are its functions.
 
 
 # ---------------------------------------------------------------- IEEE float64 math
@@ -417,7 +407,7 @@ def apply_op(op, parents, node=Value):
     element of a float32 array, which rounds the result as it is stored."""
     forward = OPS[op][0]
     data = forward(*[p.data for p in parents])
-    if _grad_enabled:
+    if _grad_mode.get():
         for parent in parents:
             if parent.requires_grad:
                 return node(data, parents, op)
