@@ -159,3 +159,34 @@ def test_fixed_count_never_times():
     with policy:
         assert [policy.step(lambda: 7) for _ in range(5)] == [7] * 5
     assert calls == []
+
+
+@needs_blas
+def test_a_count_far_slower_at_warm_up_is_not_timed_further(monkeypatch):
+    monkeypatch.setattr(_threads, "candidates", lambda: (1, 2))
+    machine = BusyMachine({1: 0.010, 2: 0.050})       # two threads fight for one core
+    policy = _threads.TrainingThreads("auto", clock=machine.clock)
+    machine.policy = policy
+    with policy:
+        ran = [policy.step(machine.step) for _ in range(10)]
+    assert ran == [1, 1, 1, 1, 2] + [1] * 5
+    assert policy.timings == pytest.approx({1: 0.010, 2: 0.050})
+
+
+@needs_blas
+def test_a_new_policy_for_the_same_workload_keeps_the_last_choice(monkeypatch):
+    monkeypatch.setattr(_threads, "candidates", lambda: (1, 2))
+    monkeypatch.setattr(_threads.TrainingThreads, "_recent", {})
+    machine = BusyMachine({1: 0.010, 2: 0.006})
+    for expected_timed in (True, False):
+        policy = _threads.TrainingThreads("auto", clock=machine.clock, workload="w")
+        machine.policy = policy
+        with policy:
+            ran = [policy.step(machine.step) for _ in range(10)]
+        assert (ran[0] == 1) == expected_timed       # the second starts on 2 threads
+        assert ran[-1] == 2
+    other = _threads.TrainingThreads("auto", clock=machine.clock, workload="other")
+    assert other.current == 1 and other.timings == {}
+    machine.now += 10.0                               # past the deadline: time again
+    again = _threads.TrainingThreads("auto", clock=machine.clock, workload="w")
+    assert again.timings == {}

@@ -10,6 +10,7 @@ product slower than one thread would be; `NeuralNetwork.train(threads="auto")` u
 "Threads on a busy machine").
 """
 import contextlib
+import math
 import os
 import time
 
@@ -71,7 +72,15 @@ class TrainingThreads:
     them again `RECHECK_SECONDS` later, or later still so that the timing costs at
     most 1/`RECHECK_RATIO` of the run. A core taken by another process slows the
     count that needs it and the next check moves off it; once the core is free the
-    next check moves back.
+    next check moves back. A count whose warm-up step takes over `GIVE_UP_WARM` times,
+    or a timed step over `GIVE_UP` times, the best mean of this check is not timed
+    further: on a busy machine a fighting count can be ten times slower.
+
+    workload: a hashable key of what the steps compute (train uses the parameters'
+    shapes, the batch size and the backend). A new policy for the same workload within
+    the last check's interval starts on that check's choice and times nothing until
+    its deadline, so `train(epochs=1)` called in a loop pays for one check, not one
+    per call. None: no memory.
 
     Used as `with TrainingThreads(threads) as policy:` around the steps, calling
     `policy.step(function, *args)` for each: it calls `function(*args)` at the current
@@ -80,8 +89,10 @@ class TrainingThreads:
     PROBE_STEPS = 3
     RECHECK_SECONDS = 2.0
     RECHECK_RATIO = 20
+    GIVE_UP, GIVE_UP_WARM = 1.5, 3.0
+    _recent = {}               # workload -> (chosen count, its timings, next check time)
 
-    def __init__(self, threads, clock=time.perf_counter):
+    def __init__(self, threads, clock=time.perf_counter, workload=None):
         if isinstance(threads, str):
             if threads != "auto":
                 raise ValueError(f"threads must be 'auto' or an integer >= 1; got {threads!r}")
@@ -89,6 +100,7 @@ class TrainingThreads:
         else:
             self.counts = (_checks.integer(threads, "threads", minimum=1),)
         self.clock = clock
+        self.workload = workload
         self.current = self.counts[0]
         self.timings = {}          # count -> mean seconds per step in the last check
         self._queue = []           # the counts still to time in this check
@@ -97,10 +109,13 @@ class TrainingThreads:
         self._next_check = None
         self._check_started = None
         self._limiter = None
+        recent = self._recent.get(workload) if len(self.counts) > 1 else None
+        if recent is not None and recent[0] in self.counts and clock() < recent[2]:
+            self.current, self.timings, self._next_check = recent[0], dict(recent[1]), recent[2]
 
     def __enter__(self):
         self._limiter = _blas().limit(limits=self.current)
-        if len(self.counts) > 1:
+        if len(self.counts) > 1 and self._next_check is None:
             self._start_check()
             self._warm = False     # the first step of training also builds its buffers
         return self
@@ -124,15 +139,20 @@ class TrainingThreads:
         # The count in use first: it needs no warm-up, its threads are already running.
         self._queue = [self.current] + [n for n in self.counts if n != self.current]
         self._timed, self._warm = [], True
+        self.timings = {}
         self._check_started = self.clock()
 
     def _record(self, seconds):
-        if not self._warm:
+        best = min(self.timings.values(), default=math.inf)
+        if seconds > (self.GIVE_UP if self._warm else self.GIVE_UP_WARM) * best:
+            self._timed = [seconds]    # clearly slower than a count already timed
+        elif not self._warm:
             self._warm = True          # the first step after a switch wakes the threads
             return
-        self._timed.append(seconds)
-        if len(self._timed) < self.PROBE_STEPS:
-            return
+        else:
+            self._timed.append(seconds)
+            if len(self._timed) < self.PROBE_STEPS:
+                return
         self.timings[self._queue.pop(0)] = sum(self._timed) / len(self._timed)
         self._timed = []
         if self._queue:
@@ -142,6 +162,8 @@ class TrainingThreads:
         self._switch(min(self.counts, key=self.timings.__getitem__))
         spent = self.clock() - self._check_started
         self._next_check = self.clock() + max(self.RECHECK_SECONDS, self.RECHECK_RATIO * spent)
+        if self.workload is not None:
+            self._recent[self.workload] = (self.current, dict(self.timings), self._next_check)
 
     def _switch(self, n):
         if n != self.current:

@@ -278,10 +278,11 @@ class NeuralNetwork:
             raise ValueError("cannot train on an empty data set")
         self._check_data(X_data, y_data, "X", "y")
         _check_training_options(self, scheduler, clip_grad_norm, early_stopping, validation_data)
-        thread_policy = _threads.TrainingThreads(threads)
         dtype = self.dtype
         batches = _Batches(X_data, y_data, _check_batch_size(batch_size, len(X_data)), shuffle,
                            dtype)
+        thread_policy = _threads.TrainingThreads(threads, workload=(
+            tuple(p.shape for p in self.parameters()), batches.batch_size, self.backend))
         if validation_data is not None:
             X_val, y_val = _validation_pair(validation_data)
             X_val, y_val = _training_data(X_val, y_val, "X_val", "y_val")
