@@ -190,3 +190,15 @@ def test_a_new_policy_for_the_same_workload_keeps_the_last_choice(monkeypatch):
     machine.now += 10.0                               # past the deadline: time again
     again = _threads.TrainingThreads("auto", clock=machine.clock, workload="w")
     assert again.timings == {}
+
+
+@needs_blas
+def test_info_prints_each_blas_kernel_and_threads():
+    from smolml import _info
+    smolml.set_num_threads(1)
+    text = _info.format_info(_info.collect())
+    for pool in threadpool_info():
+        if pool["user_api"] == "blas":
+            line = next(line for line in text.splitlines() if pool["filepath"] in line)
+            assert f"kernel {pool['architecture']}" in line
+            assert "threads 1 on" in line

@@ -103,7 +103,7 @@ def format_info(info):
         ("numpy BLAS", blas_text),
         *(("BLAS loaded", f"{pool['internal_api']} {pool['version'] or ''} kernel "
                           f"{pool.get('architecture') or 'unknown'}, "
-                          f"{pool['num_threads']} threads on {info['cores']} cores "
+                          f"threads {pool['num_threads']} on {info['cores']} cores "
                           f"({pool['filepath']})") for pool in info["blas_runtime"]),
     ]
     if not info["blas_runtime"]:
