@@ -60,6 +60,29 @@ def run_for(benchmark, fn, seconds=1.0, warmup_rounds=1):
     return benchmark.pedantic(fn, rounds=rounds, iterations=1, warmup_rounds=warmup_rounds)
 
 
+def fastest_in_turn(steps, seconds, block):
+    """{name: fastest step in seconds} of the step functions `steps` ({name: function})
+    run in turn for `seconds`, each for a block of `block` seconds of steps at a time,
+    after one warm-up call each. Blocks, not single steps: PyTorch's threads and NumPy's
+    BLAS threads spin-wait a while after their work and would take the cores from the
+    other at every switch; the fastest step is one from inside a block."""
+    best = {name: float("inf") for name in steps}
+    for step in steps.values():
+        step()
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        for name, step in steps.items():
+            block_end = time.perf_counter() + block
+            while True:
+                start = time.perf_counter()
+                step()
+                end = time.perf_counter()
+                best[name] = min(best[name], end - start)
+                if end >= block_end:
+                    break
+    return best
+
+
 def cpu_model():
     """The CPU's model name (from /proc/cpuinfo on Linux)."""
     try:

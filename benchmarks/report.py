@@ -23,6 +23,8 @@ MILLION_CHAIN_GROUP = "scalar chain: 1,000,000 links (2,000,000 ops), then backw
 GOAL_VS_MICROGRAD, GOAL_MILLION_CHAIN_SECONDS = 100.0, 1.0
 # A separately timed MLP step over this many times its all-in-turn figure was disturbed.
 DISTURBED_VS_IN_TURN = 3.0
+GOAL_DEFAULT_VS_BEST = 1.2
+GOAL_USER_VS_TORCH, GOAL_USER_VS_ARRAY_MLP = 1.0, 1.15
 
 
 def load(path):
@@ -44,11 +46,22 @@ def _is_interleaved(bench):
     return "interleaved" in (bench.get("extra_info") or {})
 
 
+def _is_contention(bench):
+    """A train epoch next to a competitor (test_contention.py): its setting is in extra_info."""
+    return "contention" in (bench.get("extra_info") or {})
+
+
+def _is_user_path(bench):
+    """A user-path step in turn with its peers (test_user_path.py): figures in extra_info."""
+    return "user_path" in (bench.get("extra_info") or {})
+
+
 def times_by_group(results, stat):
     """{group: {implementation: seconds}}, groups in the order they ran (timings only)."""
     groups = {}
     for bench in results["benchmarks"]:
-        if not _is_memory(bench) and not _is_interleaved(bench):
+        if not (_is_memory(bench) or _is_interleaved(bench) or _is_contention(bench)
+                or _is_user_path(bench)):
             groups.setdefault(bench["group"], {})[_impl(bench)] = bench["stats"][stat]
     return groups
 
@@ -238,6 +251,60 @@ def blas_pool_text(pool):
                     if part)
     return (f"{name or 'a BLAS'} ({pool.get('architecture') or 'unknown'} kernel, "
             f"{pool.get('num_threads')} threads) at run time")
+def contention_table(results, stat):
+    """Seconds per epoch for each size, competitor and thread setting, as a ratio to the
+    size's idle default; then the default ÷ the best fixed count under the same
+    competitor (goal ≤ GOAL_DEFAULT_VS_BEST). None when the run has no contention rows."""
+    cells = {}
+    for bench in results["benchmarks"]:
+        if _is_contention(bench):
+            info = bench["extra_info"]["contention"]
+            per_epoch = bench["stats"][stat] / info["epochs"]
+            cells.setdefault(bench["group"], {})[(info["competitor"], info["threads"])] = per_epoch
+    if not cells:
+        return None
+    settings = sorted({threads for group in cells.values() for _, threads in group},
+                      key=lambda t: (t != "auto", t))
+    competitors = list(dict.fromkeys(c for group in cells.values() for c, _ in group))
+    header = (["workload (epoch)", "competitor", "idle default"]
+              + [f"{'default' if t == 'auto' else t + ' thread(s)'} ÷ idle" for t in settings]
+              + [f"default ÷ best fixed (goal ≤ {GOAL_DEFAULT_VS_BEST:g})"])
+    lines = ["| " + " | ".join(header) + " |", "|---|---" + "|---:" * (len(header) - 2) + "|"]
+    for group, times in cells.items():
+        idle = times.get(("idle", "auto"))
+        for competitor in competitors:
+            row = [group.split(": ", 1)[-1], competitor, format_time(idle) if idle else "—"]
+            row += [format_ratio(times[(competitor, t)] / idle)
+                    if idle and (competitor, t) in times else "—" for t in settings]
+            fixed = [times[(competitor, t)] for t in settings
+                     if t != "auto" and (competitor, t) in times]
+            default = times.get((competitor, "auto"))
+            row.append(format_ratio(default / min(fixed)) if default and fixed else "—")
+            lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
+def user_path_table(results):
+    """The NeuralNetwork step's fastest time beside PyTorch's and ArrayMLP's from the same
+    run, and the ratios against the goals. None when the run has no user-path rows."""
+    rows = [(bench["group"].split(": ", 1)[1], bench["extra_info"]["user_path"])
+            for bench in results["benchmarks"] if _is_user_path(bench)]
+    if not rows:
+        return None
+    header = ["user path step", "NeuralNetwork", "PyTorch", "ArrayMLP",
+              f"network ÷ PyTorch (goal < {GOAL_USER_VS_TORCH:g})",
+              f"network ÷ ArrayMLP (goal ≤ {GOAL_USER_VS_ARRAY_MLP:g})"]
+    lines = ["| " + " | ".join(header) + " |", "|---" + "|---:" * (len(header) - 1) + "|"]
+    for label, best in rows:
+        net = best["network"]
+        cells = [label, format_time(net)]
+        cells += [format_time(best[name]) if name in best else "—"
+                  for name in ("torch", "ArrayMLP")]
+        cells += [goal_cell(net, best.get(name), goal, strict)
+                  for name, goal, strict in (("torch", GOAL_USER_VS_TORCH, True),
+                                             ("ArrayMLP", GOAL_USER_VS_ARRAY_MLP, False))]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def machine(results):
@@ -321,6 +388,26 @@ def main(argv=None):
               "the peak is the process's whole life (Linux VmHWM): interpreter, imports, "
               "weights, batch and the steps. The NumPy and PyTorch processes do not import "
               "smolml.")
+    contention = contention_table(results, args.stat)
+    if contention:
+        print()
+        print(contention)
+        print()
+        print("Seconds per epoch of NeuralNetwork.train (engine, SGD) with a competitor "
+              "process started by the benchmark (benchmarks/competitors.py): \"spinner\" "
+              "holds one core, \"numpy\" runs small matrix products on its own BLAS threads. "
+              "\"default\" is threads=\"auto\"; each ratio divides by the same workload's "
+              "idle default.")
+    user = user_path_table(results)
+    if user:
+        print()
+        print(user)
+        print()
+        print("Fastest step of each in float64 on the engine, the three taking turns in "
+              "blocks in one run (benchmarks/test_user_path.py): NeuralNetwork with "
+              "DenseLayers (relu, softmax), categorical_cross_entropy, backward, "
+              "layer.update, restart; PyTorch with nn.Linear, ReLU, the same softmax and loss, "
+              "torch.optim; ArrayMLP is the hand-written MLArray step (tanh, SGD).")
     notes = disturbed(results)
     if notes:
         print()

@@ -3,14 +3,13 @@
 
 `pytest benchmarks/ --benchmark-only --benchmark-group-by=group`
 """
-import time
 
 import pytest
 
 import smolml
 import workloads as w
 import peak_rss
-from harness import _unavailable, implementations, run, run_for
+from harness import _unavailable, fastest_in_turn, implementations, run, run_for
 
 
 # ---------------------------------------------------------------- scalar Values
@@ -170,31 +169,15 @@ def test_mlp_step_interleaved(benchmark, size, dtype):
     than across separate benchmarks. Each takes a block of INTERLEAVED_BLOCK seconds of
     steps at a time, not one step: PyTorch's threads and NumPy's BLAS threads each
     spin-wait a while after their work, and would take the cores from the other at every
-    switch. The first steps after a switch are slow for that reason; the fastest step,
-    which goes into extra_info for report.py, is one from inside a block. Never asserted
-    on: it is a measurement."""
+    switch (`harness.fastest_in_turn`); the fastest step goes into extra_info for
+    report.py. Never asserted on: it is a measurement."""
     benchmark.group = f"interleaved {mlp_group(size, dtype)}"
     steps = _interleaved_models(size, dtype)
     if "engine" not in steps:
         pytest.skip("the engine (or its float32) is not available")
-    best = {name: float("inf") for name in steps}
-
-    def blocks():
-        for step in steps.values():               # warm-up
-            step()
-        deadline = time.perf_counter() + INTERLEAVED_SECONDS[size]
-        while time.perf_counter() < deadline:
-            for name, step in steps.items():
-                block_end = time.perf_counter() + INTERLEAVED_BLOCK[size]
-                while True:
-                    start = time.perf_counter()
-                    step()
-                    end = time.perf_counter()
-                    best[name] = min(best[name], end - start)
-                    if end >= block_end:
-                        break
-
-    benchmark.pedantic(blocks, rounds=1, iterations=1)
+    best = benchmark.pedantic(fastest_in_turn, args=(steps, INTERLEAVED_SECONDS[size],
+                                                     INTERLEAVED_BLOCK[size]),
+                              rounds=1, iterations=1)
     benchmark.extra_info["interleaved"] = best
 
 

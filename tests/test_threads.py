@@ -1,245 +1,204 @@
-"""Grad mode and the backend choice across threads and asyncio tasks.
-
-Grad mode is per thread (and task), as in PyTorch; `set_backend` is process-wide and
-`use_backend` is local to its thread or task. The oracles: the same computations run
-one after another in one thread, and what recording means (a result that requires a
-gradient, a gradient that reaches the leaves).
-"""
-import asyncio
-import threading
-
+"""smolml.set_num_threads / get_num_threads / num_threads and train(threads=...),
+checked against threadpoolctl's own reading of the BLAS libraries NumPy loaded."""
 import numpy as np
 import pytest
+from threadpoolctl import threadpool_info, threadpool_limits
 
 import smolml
-from smolml import MLArray, Value
+from smolml import _threads
 from smolml.models.nn import DenseLayer, NeuralNetwork
 from smolml.utils import activation, losses, optimizers
 
-from conftest import AVAILABLE_BACKENDS
 
-TIMEOUT = 60
-
-
-def run_in_threads(*bodies):
-    """Run each body in its own thread; re-raise the first failure in this thread."""
-    errors = []
-
-    def guarded(body):
-        try:
-            body()
-        except BaseException as error:          # noqa: BLE001 - re-raised below
-            errors.append(error)
-
-    threads = [threading.Thread(target=guarded, args=(body,)) for body in bodies]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(TIMEOUT)
-        assert not thread.is_alive(), "a thread did not finish"
-    if errors:
-        raise errors[0]
+def blas_threads():
+    """The thread count of every BLAS library loaded, read by a fresh threadpoolctl scan."""
+    return {pool["filepath"]: pool["num_threads"] for pool in threadpool_info()
+            if pool["user_api"] == "blas"}
 
 
-def test_no_grad_in_one_thread_does_not_stop_another_from_recording(backend):
-    inside, done = threading.Event(), threading.Event()
-
-    def evaluator():
-        with smolml.use_backend(backend), smolml.no_grad():
-            inside.set()
-            assert done.wait(TIMEOUT)
-            assert (MLArray([1.0, 2.0]) * 2).requires_grad is False
-
-    def trainer():
-        with smolml.use_backend(backend):
-            assert inside.wait(TIMEOUT)
-            try:
-                w = MLArray([[1.0, 2.0], [3.0, 4.0]])
-                x = Value(3.0)
-                loss = (w * w).sum()
-                y = x * x
-                loss.backward()
-                y.backward()
-                np.testing.assert_array_equal(w.grad().numpy(), 2 * w.numpy())
-                assert x.grad == 6.0
-                assert smolml.is_grad_enabled()
-            finally:
-                done.set()
-
-    run_in_threads(evaluator, trainer)
+needs_blas = pytest.mark.skipif(not blas_threads(), reason="NumPy loaded no BLAS library "
+                                                           "threadpoolctl can set")
 
 
-def test_overlapping_no_grad_blocks_in_two_threads_leave_grad_mode_on(backend):
-    # A enters, B enters, A leaves, B leaves: with one process-wide flag, B would
-    # restore the "off" it found and recording would stay off for good.
-    a_in, b_in, a_out = threading.Event(), threading.Event(), threading.Event()
-
-    def a():
-        with smolml.use_backend(backend):
-            with smolml.no_grad():
-                a_in.set()
-                assert b_in.wait(TIMEOUT)
-            a_out.set()
-            assert smolml.is_grad_enabled()
-
-    def b():
-        with smolml.use_backend(backend):
-            assert a_in.wait(TIMEOUT)
-            with smolml.no_grad():
-                b_in.set()
-                assert a_out.wait(TIMEOUT)
-            assert smolml.is_grad_enabled()
-
-    run_in_threads(a, b)
-    assert smolml.is_grad_enabled()
-    assert (MLArray([1.0]) * 2).requires_grad
+@pytest.fixture(autouse=True)
+def restore_threads():
+    limiter = threadpool_limits(limits=None)   # changes nothing, restores at the end
+    yield
+    limiter.restore_original_limits()
 
 
-def test_one_no_grad_object_shared_by_threads(backend):
-    shared = smolml.no_grad()
-    barrier = threading.Barrier(2, timeout=TIMEOUT)
-
-    def body():
-        with smolml.use_backend(backend):
-            for _ in range(20):
-                with shared:
-                    barrier.wait()
-                    assert not smolml.is_grad_enabled()
-                barrier.wait()
-                assert smolml.is_grad_enabled()
-
-    run_in_threads(body, body)
+@needs_blas
+def test_get_is_what_the_blas_reports():
+    assert smolml.get_num_threads() == max(blas_threads().values())
 
 
-def test_a_new_thread_starts_with_grad_mode_on(backend):
+@needs_blas
+def test_set_reaches_every_blas_library():
+    smolml.set_num_threads(1)
+    assert set(blas_threads().values()) == {1}
+    assert smolml.get_num_threads() == 1
+    smolml.set_num_threads(2)
+    assert set(blas_threads().values()) == {2}
+
+
+@needs_blas
+def test_context_manager_restores_the_previous_counts():
+    smolml.set_num_threads(2)
+    with smolml.num_threads(1):
+        assert set(blas_threads().values()) == {1}
+    assert set(blas_threads().values()) == {2}
+    with pytest.raises(RuntimeError):
+        with smolml.num_threads(1):
+            raise RuntimeError("inside")
+    assert set(blas_threads().values()) == {2}
+
+
+@pytest.mark.parametrize("bad, error", [(0, ValueError), (-2, ValueError), (1.5, TypeError),
+                                        (True, TypeError), ("2", TypeError), (None, TypeError)])
+def test_bad_counts_name_the_argument(bad, error):
+    before = blas_threads()
+    with pytest.raises(error, match="n must be"):
+        smolml.set_num_threads(bad)
+    with pytest.raises(error, match="n must be"):
+        with smolml.num_threads(bad):
+            pass
+    assert blas_threads() == before
+
+
+def test_candidates_are_one_and_the_cores():
+    cores = _threads.cpu_count()
+    assert _threads.candidates() == ((1,) if cores == 1 or not blas_threads() else (1, cores))
+
+
+def network(threads_seen):
+    def recording_loss(y_pred, y_true):
+        threads_seen.append(max(blas_threads().values(), default=1))
+        return losses.mse_loss(y_pred, y_true)
+    return NeuralNetwork([DenseLayer(3, 4, activation.tanh), DenseLayer(4, 2)],
+                         recording_loss, optimizers.SGD(0.1))
+
+
+@needs_blas
+def test_train_runs_its_steps_on_a_fixed_count_and_restores(backend):
+    smolml.set_num_threads(2)
     seen = []
-    with smolml.no_grad():
-        thread = threading.Thread(target=lambda: seen.append(smolml.is_grad_enabled()))
-        thread.start()
-        thread.join(TIMEOUT)
-        assert not smolml.is_grad_enabled()
-    assert seen == [True]
+    rng = np.random.default_rng(0)
+    network(seen).train(rng.normal(size=(8, 3)), rng.normal(size=(8, 2)), epochs=2,
+                        batch_size=4, verbose=False, threads=1)
+    assert seen == [1, 1, 1, 1]
+    assert set(blas_threads().values()) == {2}
 
 
-def network(seed):
-    smolml.manual_seed(seed)
-    return NeuralNetwork([DenseLayer(4, 8, activation.tanh), DenseLayer(8, 3, activation.softmax)],
-                         losses.categorical_cross_entropy, optimizers.Adam(learning_rate=0.05))
-
-
-def training_data(seed):
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(40, 4))
-    y = np.eye(3)[rng.integers(0, 3, size=40)]
-    return X, y
-
-
-def test_two_threads_training_their_own_networks_match_single_threaded_runs(backend):
-    # The networks are built (and their weights drawn) before the threads start, and
-    # training draws nothing (one batch, no shuffle), so the only thing the threads
-    # share is grad mode: a third thread keeps entering and leaving no_grad meanwhile.
-    def fresh():
-        return [network(seed) for seed in (1, 2)], [training_data(seed) for seed in (1, 2)]
-
-    nets, data = fresh()
-    expected = [net.train(X, y, epochs=25, verbose=False, shuffle=False)
-                for net, (X, y) in zip(nets, data)]
-    expected_weights = [[p.numpy() for p in net.parameters()] for net in nets]
-
-    nets, data = fresh()
-    results = [None, None]
-    stop = threading.Event()
-
-    def trainer(i):
-        def body():
-            with smolml.use_backend(backend):
-                X, y = data[i]
-                results[i] = nets[i].train(X, y, epochs=25, verbose=False, shuffle=False)
-        return body
-
-    def evaluator():
-        with smolml.use_backend(backend):
-            probe = MLArray(np.ones((4, 4)))
-            while not stop.is_set():
-                with smolml.no_grad():
-                    (probe @ probe).sum()
-
-    toggler = threading.Thread(target=evaluator)
-    toggler.start()
-    try:
-        run_in_threads(trainer(0), trainer(1))
-    finally:
-        stop.set()
-        toggler.join(TIMEOUT)
-    assert results == expected
-    for net, weights in zip(nets, expected_weights):
-        for param, want in zip(net.parameters(), weights):
-            np.testing.assert_array_equal(param.numpy(), want)
-
-
-def test_asyncio_tasks_have_their_own_grad_mode(backend):
-    async def evaluating(entered, release):
-        with smolml.no_grad():
-            entered.set()
-            await release.wait()
-            return (MLArray([1.0]) * 2).requires_grad
-
-    async def training(entered, release):
-        await entered.wait()
-        try:
-            return (MLArray([1.0]) * 2).requires_grad, smolml.is_grad_enabled()
-        finally:
-            release.set()
-
-    async def main():
-        entered, release = asyncio.Event(), asyncio.Event()
-        return await asyncio.gather(evaluating(entered, release), training(entered, release))
-
-    evaluated, trained = asyncio.run(main())
-    assert evaluated is False
-    assert trained == (True, True)
-
-
-@pytest.mark.skipif(len(AVAILABLE_BACKENDS) < 2, reason="needs both backends")
-def test_set_backend_is_seen_by_threads_started_later():
-    before = smolml.get_backend()
-    other = "pure" if before == "engine" else "engine"
+@pytest.mark.parametrize("bad, error", [("fast", ValueError), (0, ValueError),
+                                        (2.0, TypeError), (True, TypeError)])
+def test_bad_threads_fail_before_any_step(backend, bad, error):
     seen = []
-    try:
-        smolml.set_backend(other)
-        thread = threading.Thread(target=lambda: seen.append(smolml.get_backend()))
-        thread.start()
-        thread.join(TIMEOUT)
-    finally:
-        smolml.set_backend(before)
-    assert seen == [other]
-    assert smolml.get_backend() == before
+    net = network(seen)
+    before = [p.numpy().copy() for p in net.parameters()]
+    with pytest.raises(error, match="threads must be"):
+        net.train(np.ones((4, 3)), np.ones((4, 2)), epochs=1, verbose=False, threads=bad)
+    assert seen == []
+    assert all(np.array_equal(a, p.numpy()) for a, p in zip(before, net.parameters()))
 
 
-@pytest.mark.skipif(len(AVAILABLE_BACKENDS) < 2, reason="needs both backends")
-def test_use_backend_stays_in_its_own_thread():
-    before = smolml.get_backend()
-    other = "pure" if before == "engine" else "engine"
-    seen = []
-    with smolml.use_backend(other):
-        thread = threading.Thread(target=lambda: seen.append(smolml.get_backend()))
-        thread.start()
-        thread.join(TIMEOUT)
-        assert smolml.get_backend() == other
-    assert seen == [before]
+class BusyMachine:
+    """A fake clock and step: a step at n threads takes `cost[n]` seconds."""
+
+    def __init__(self, cost):
+        self.now, self.cost, self.policy = 0.0, dict(cost), None
+
+    def clock(self):
+        return self.now
+
+    def step(self):
+        # The count the step really ran on, read from the BLAS itself.
+        n = max(blas_threads().values())
+        assert n == self.policy.current
+        self.now += self.cost[n]
+        return n
 
 
-@pytest.mark.skipif(len(AVAILABLE_BACKENDS) < 2, reason="needs both backends")
-def test_set_backend_inside_use_backend_takes_effect_and_outlives_the_block():
-    before = smolml.get_backend()
-    other = "pure" if before == "engine" else "engine"
-    try:
-        with smolml.use_backend(other):
-            smolml.set_backend(before)
-            assert smolml.get_backend() == before
-            smolml.set_backend(other)
-            assert smolml.get_backend() == other
-        assert smolml.get_backend() == other
-    finally:
-        smolml.set_backend(before)
-    assert smolml.get_backend() == before
+@needs_blas
+def test_auto_follows_the_faster_count_as_the_load_changes(monkeypatch):
+    monkeypatch.setattr(_threads, "candidates", lambda: (1, 2))
+    machine = BusyMachine({1: 0.010, 2: 0.006})       # idle: two threads win
+    policy = _threads.TrainingThreads("auto", clock=machine.clock)
+    machine.policy = policy
+    with policy:
+        ran = [policy.step(machine.step) for _ in range(20)]
+        # warm-up + 3 timed at 1, warm-up + 3 timed at 2, then the faster one
+        assert ran[:8] == [1, 1, 1, 1, 2, 2, 2, 2]
+        assert set(ran[8:]) == {2}
+        assert policy.timings == pytest.approx({1: 0.010, 2: 0.006})
+        machine.cost = {1: 0.010, 2: 0.050}           # a neighbour takes a core
+        ran = [policy.step(machine.step) for _ in range(400)]
+        assert ran[-1] == 1 and policy.current == 1
+        # the slow count ran only until the next check
+        slow_steps = ran.index(1)
+        assert slow_steps * 0.050 <= policy.RECHECK_SECONDS + 4 * 0.050
+        machine.cost = {1: 0.010, 2: 0.006}           # the core is free again
+        ran = [policy.step(machine.step) for _ in range(800)]
+        assert ran[-1] == 2
+
+
+@needs_blas
+def test_checks_cost_a_bounded_share_of_slow_steps(monkeypatch):
+    monkeypatch.setattr(_threads, "candidates", lambda: (1, 2))
+    machine = BusyMachine({1: 1.0, 2: 3.0})           # long steps: checks spread out
+    policy = _threads.TrainingThreads("auto", clock=machine.clock)
+    machine.policy = policy
+    with policy:
+        ran = [policy.step(machine.step) for _ in range(400)]
+    time_at_slow = ran.count(2) * 3.0
+    assert time_at_slow <= machine.now / policy.RECHECK_RATIO * 1.5
+
+
+def test_fixed_count_never_times():
+    calls = []
+    policy = _threads.TrainingThreads(1, clock=lambda: calls.append(1) or 0.0)
+    with policy:
+        assert [policy.step(lambda: 7) for _ in range(5)] == [7] * 5
+    assert calls == []
+
+
+@needs_blas
+def test_a_count_far_slower_at_warm_up_is_not_timed_further(monkeypatch):
+    monkeypatch.setattr(_threads, "candidates", lambda: (1, 2))
+    machine = BusyMachine({1: 0.010, 2: 0.050})       # two threads fight for one core
+    policy = _threads.TrainingThreads("auto", clock=machine.clock)
+    machine.policy = policy
+    with policy:
+        ran = [policy.step(machine.step) for _ in range(10)]
+    assert ran == [1, 1, 1, 1, 2] + [1] * 5
+    assert policy.timings == pytest.approx({1: 0.010, 2: 0.050})
+
+
+@needs_blas
+def test_a_new_policy_for_the_same_workload_keeps_the_last_choice(monkeypatch):
+    monkeypatch.setattr(_threads, "candidates", lambda: (1, 2))
+    monkeypatch.setattr(_threads.TrainingThreads, "_recent", {})
+    machine = BusyMachine({1: 0.010, 2: 0.006})
+    for expected_timed in (True, False):
+        policy = _threads.TrainingThreads("auto", clock=machine.clock, workload="w")
+        machine.policy = policy
+        with policy:
+            ran = [policy.step(machine.step) for _ in range(10)]
+        assert (ran[0] == 1) == expected_timed       # the second starts on 2 threads
+        assert ran[-1] == 2
+    other = _threads.TrainingThreads("auto", clock=machine.clock, workload="other")
+    assert other.current == 1 and other.timings == {}
+    machine.now += 10.0                               # past the deadline: time again
+    again = _threads.TrainingThreads("auto", clock=machine.clock, workload="w")
+    assert again.timings == {}
+
+
+@needs_blas
+def test_info_prints_each_blas_kernel_and_threads():
+    from smolml import _info
+    smolml.set_num_threads(1)
+    text = _info.format_info(_info.collect())
+    for pool in threadpool_info():
+        if pool["user_api"] == "blas":
+            line = next(line for line in text.splitlines() if pool["filepath"] in line)
+            assert f"kernel {pool['architecture']}" in line
+            assert "threads 1 on" in line

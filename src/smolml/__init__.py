@@ -12,6 +12,7 @@ from smolml._gradcheck import gradcheck
 from smolml._graph_drawing import draw_dot
 from smolml._plotting import plot_history
 from smolml._random import manual_seed
+from smolml._threads import set_num_threads, get_num_threads, num_threads
 from smolml.core.value import Value
 from smolml.core.ml_array import MLArray, zeros, ones, randn
 from smolml.models import (DenseLayer, NeuralNetwork, LinearRegression, PolynomialRegression,
@@ -23,7 +24,8 @@ from smolml.utils.memory import (format_size, calculate_value_size, calculate_ml
 __all__ = [
     "__version__", "BACKENDS", "get_backend", "set_backend", "use_backend",
     "float32", "float64", "set_default_dtype", "get_default_dtype",
-    "no_grad", "is_grad_enabled", "manual_seed", "gradcheck", "draw_dot", "plot_history",
+    "no_grad", "is_grad_enabled", "manual_seed", "set_num_threads", "get_num_threads",
+    "num_threads", "gradcheck", "draw_dot", "plot_history",
     "Value", "MLArray", "zeros", "ones", "randn",
     "DenseLayer", "NeuralNetwork", "LinearRegression", "PolynomialRegression",
     "DecisionTree", "RandomForest", "KMeans", "StandardScaler", "MinMaxScaler",

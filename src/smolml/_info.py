@@ -11,7 +11,7 @@ import sys
 import numpy
 
 import smolml
-from smolml import _backend
+from smolml import _backend, _threads
 
 
 def collect():
@@ -21,7 +21,9 @@ def collect():
     engine_error (why the engine did not load, or None), engine_skipped (why the install
     skipped building the engine, or None), engine_files (compiled
     module name -> file), smolml_file, python, implementation, platform, numpy,
-    numpy_file, blas (see `numpy_blas`).
+    numpy_file, blas (see `numpy_blas`), blas_runtime (threadpoolctl's description of
+    each BLAS library loaded: internal_api, version, architecture (the kernel it
+    runs), num_threads, filepath), cores (`_threads.cpu_count()`).
     """
     loaded = _backend.engine_available()
     error = _backend._engine_error
@@ -40,6 +42,8 @@ def collect():
         "numpy": numpy.__version__,
         "numpy_file": numpy.__file__,
         "blas": numpy_blas(),
+        "blas_runtime": _threads.blas_info(),
+        "cores": _threads.cpu_count(),
     }
 
 
@@ -101,6 +105,12 @@ def format_info(info):
         ("python", f"{info['python']} ({info['implementation']}) on {info['platform']}"),
         ("numpy", f"{info['numpy']} at {os.path.dirname(info['numpy_file'])}"),
         ("numpy BLAS", blas_text),
+        *(("BLAS loaded", f"{pool['internal_api']} {pool['version'] or ''} kernel "
+                          f"{pool.get('architecture') or 'unknown'}, "
+                          f"threads {pool['num_threads']} on {info['cores']} cores "
+                          f"({pool['filepath']})") for pool in info["blas_runtime"]),
     ]
+    if not info["blas_runtime"]:
+        lines.append(("BLAS loaded", f"none found; {info['cores']} cores"))
     width = max(len(name) for name, _ in lines) + 1
     return "\n".join(f"{name + ':':<{width}} {value}" for name, value in lines)

@@ -12,10 +12,10 @@ class BackendClass(type):
         return getattr(_backend.active_module(), cls.__name__)(*args, **kwargs)
 
     def __instancecheck__(cls, obj):
-        return any(isinstance(obj, getattr(m, cls.__name__)) for m in _backend.loaded_modules())
+        return isinstance(obj, _backend_classes(cls))
 
     def __subclasscheck__(cls, sub):
-        return any(issubclass(sub, getattr(m, cls.__name__)) for m in _backend.loaded_modules())
+        return issubclass(sub, _backend_classes(cls))
 
     def __dir__(cls):
         # The backends' methods too, so that dir(), help() and editors list them.
@@ -28,3 +28,18 @@ class BackendClass(type):
         if name.startswith("__"):
             raise AttributeError(name)
         return getattr(getattr(_backend.active_module(), cls.__name__), name)
+
+
+_classes = {}       # public class -> (backends loaded, their classes of its name)
+
+
+def _backend_classes(cls):
+    """The loaded backends' classes named like `cls`, as a tuple for isinstance: built
+    again only when a backend has been loaded since (a layer checks its inputs every
+    step, so the lookup is on the training path)."""
+    loaded = _backend.loaded_modules()
+    cached = _classes.get(cls)
+    if cached is None or cached[0] != loaded:
+        cached = (loaded, tuple(getattr(m, cls.__name__) for m in loaded))
+        _classes[cls] = cached
+    return cached[1]

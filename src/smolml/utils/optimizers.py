@@ -34,6 +34,8 @@ gradient of ½λ‖θ‖² added to the loss). `AdamW` decays instead of adding 
 gradient (decoupled, as `torch.optim.AdamW`): θ ← θ·(1 − α·λ), then Adam's step.
 """
 
+import math
+
 import numpy as np
 
 from smolml import _checks
@@ -300,6 +302,27 @@ class Adam(Optimizer):
         m_hat = m / (1.0 - beta1 ** t)
         v_hat = v / (1.0 - beta2 ** t)
         return param - self.learning_rate * m_hat / (v_hat.sqrt() + self.epsilon)
+
+    def step_parameter(self, param, grad, idx, name):
+        # new_value's rule with the moments updated in place and one temporary per
+        # array op fewer: √v̂ = √v / √(1 − β₂ᵗ), m̂ = m / (1 − β₁ᵗ).
+        if self._overrides_new_value(Adam):
+            return super().step_parameter(param, grad, idx, name)
+        beta1, beta2, t = self.exp_decay_gradients, self.exp_decay_squared, self.step_count
+        m = self._slot(self.gradients_momentum, param, idx, name)
+        v = self._slot(self.squared_gradients_momentum, param, idx, name)
+        m *= beta1
+        m += (1.0 - beta1) * grad
+        grad *= grad                    # grad is a fresh copy: squared in place
+        grad *= 1.0 - beta2
+        v *= beta2
+        v += grad
+        denominator = v.sqrt()
+        denominator *= 1.0 / math.sqrt(1.0 - beta2 ** t)
+        denominator += self.epsilon
+        step = m * (self.learning_rate / (1.0 - beta1 ** t))
+        step /= denominator
+        param -= step
 
 
 class AdamW(Adam):

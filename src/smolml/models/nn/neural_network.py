@@ -9,7 +9,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from smolml import _backend, _checks, _dtype, _safetensors
+from smolml import _backend, _checks, _dtype, _safetensors, _threads
 from smolml._grad import no_grad
 from smolml._random import rng
 from smolml.core.ml_array import MLArray
@@ -205,7 +205,8 @@ class NeuralNetwork:
 
     @_on_own_backend
     def train(self, X, y, epochs, verbose=True, print_every=1, batch_size=None, shuffle=True,
-              validation_data=None, scheduler=None, clip_grad_norm=None, early_stopping=None):
+              validation_data=None, scheduler=None, clip_grad_norm=None, early_stopping=None,
+              threads="auto"):
         """Fit the parameters to (X, y) by gradient descent; returns the loss history.
 
         X, y: MLArrays, nested lists or NumPy arrays with samples along the first axis.
@@ -239,6 +240,13 @@ class NeuralNetwork:
         `training` is on during the steps and off for the validation loss; afterwards
         it is as it was before.
 
+        threads: how many threads the steps' matrix products run on (NumPy's BLAS).
+        "auto" (the default) times a few steps at 1 thread and at the core count, runs
+        on the faster, and times them again every couple of seconds, so a core taken
+        by another process does not stall training and a freed one is used again
+        (`smolml._threads.TrainingThreads`, docs/engine.md). An integer >= 1 fixes the
+        count. Afterwards the counts are as they were before.
+
         verbose: a live progress bar (epoch, loss, time left) and, every `print_every`
         epochs, a line with the epoch's loss.
 
@@ -255,7 +263,7 @@ class NeuralNetwork:
         Before the first step, the inputs are checked: X and y (and the validation
         data) must be finite and have one row per sample, y must fit the network's
         output under the loss's shape rule (see `utils.losses`), `epochs` (>= 0) and
-        `batch_size` (>= 1) must be integers, Python or NumPy, not bools (ValueError or
+        `batch_size` (>= 1) and an integer `threads` (>= 1) must be integers, Python or NumPy, not bools (ValueError or
         TypeError naming the argument).
         A loss that does not depend on any parameter is a RuntimeError at the first
         step; a network without a loss function is a ValueError.
@@ -273,6 +281,8 @@ class NeuralNetwork:
         dtype = self.dtype
         batches = _Batches(X_data, y_data, _check_batch_size(batch_size, len(X_data)), shuffle,
                            dtype)
+        thread_policy = _threads.TrainingThreads(threads, workload=(
+            tuple(p.shape for p in self.parameters()), batches.batch_size, self.backend))
         if validation_data is not None:
             X_val, y_val = _validation_pair(validation_data)
             X_val, y_val = _training_data(X_val, y_val, "X_val", "y_val")
@@ -288,13 +298,13 @@ class NeuralNetwork:
         progress = _progress_bar()(total=epochs * batches.steps_per_epoch, unit="step",
                                    disable=not verbose, dynamic_ncols=True)
         try:
-            with _StopAfterStep(verbose) as ctrl_c, progress as bar:
+            with _StopAfterStep(verbose) as ctrl_c, progress as bar, thread_policy:
                 for epoch in range(epochs):
                     bar.set_description(f"epoch {epoch + 1}/{epochs}", refresh=False)
                     self.training = True
                     self.history["lr"].append(getattr(self.optimizer, "learning_rate", None))
                     batch_losses, stopped = self._train_epoch(batches, epoch, bar, ctrl_c,
-                                                              clip_grad_norm)
+                                                              thread_policy, clip_grad_norm)
                     self.training = False
                     if not batch_losses:
                         self.history["lr"].pop()
@@ -357,14 +367,15 @@ class NeuralNetwork:
         with no_grad():
             return float(self.loss_function(self.forward(X), y))
 
-    def _train_epoch(self, batches, epoch, bar, ctrl_c, max_norm=None):
+    def _train_epoch(self, batches, epoch, bar, ctrl_c, thread_policy, max_norm=None):
         """Run one epoch's steps; returns (their losses, whether training must stop)."""
         batch_losses = []
         running_total = 0.0
+        steps = batches.steps_per_epoch
         for step, (X, y) in enumerate(batches.epoch()):
             try:
-                batch_losses.append(self._train_step(X, y, epoch, step, batches.steps_per_epoch,
-                                                     max_norm))
+                batch_losses.append(thread_policy.step(self._train_step, X, y, epoch, step,
+                                                       steps, max_norm))
             except KeyboardInterrupt:
                 self._restart(X, y)
                 return batch_losses, True
