@@ -136,8 +136,8 @@ def test_digits_regularized_small(capsys):
 
 
 def test_regression_and_trees_small(capsys):
-    result = load("regression_and_trees").main(["--samples", "120", "--iterations", "200",
-                                                "--trees", "5"])
+    result = load("regression_and_trees").main(["--samples", "200", "--iterations", "200",
+                                                "--trees", "9"])
     out = capsys.readouterr().out
     w = result["linear"]["weights"]
     assert w == pytest.approx([3.0, -2.0], abs=0.15)
@@ -145,7 +145,7 @@ def test_regression_and_trees_small(capsys):
     assert result["polynomial"]["coefficients"] == pytest.approx([1.0, -1.0, 1.0], abs=0.15)
     assert result["polynomial"]["r2"] > 0.95 > result["polynomial"]["line_r2"]
     assert result["decision tree"] > 0.8 and result["random forest"] > 0.8
-    assert "random forest of 5" in out
+    assert "random forest of 9" in out
 
 
 def test_continue_in_pytorch_small(capsys):

@@ -455,13 +455,15 @@ cdef class MLArray(Node):
     def xavier_uniform(cls, in_features, out_features, dtype=None):
         """Weights ~ U(-l, l), l = sqrt(6 / (in + out))."""
         limit = (6.0 / (in_features + out_features)) ** 0.5
-        return draw((in_features, out_features), lambda: rng.uniform(-limit, limit), dtype)
+        return draw((in_features, out_features),
+                    lambda count: _random.uniform(-limit, limit, count), dtype)
 
     @classmethod
     def xavier_normal(cls, in_features, out_features, dtype=None):
         """Weights ~ N(0, σ²), σ = sqrt(2 / (in + out))."""
         std = (2.0 / (in_features + out_features)) ** 0.5
-        return draw((in_features, out_features), lambda: rng.gauss(0.0, std), dtype)
+        return draw((in_features, out_features),
+                    lambda count: _random.normal(0.0, std, count), dtype)
 
     # ---- in place, under no_grad (otherwise a new node, as `a = a + b`)
     def __iadd__(self, other):
