@@ -362,6 +362,18 @@ cdef class MLArray(Node):
             return copy_op(self, (self.numel,), OP_RESHAPE)
         return _shapes.flatten_values(data, Value)
 
+    def unflatten(self, flat_list, shape):
+        """SmolML's helper: the items of flat_list as nested lists of `shape`, row-major."""
+        return _shapes.unflatten(flat_list, shape)
+
+    def reduce_operation(self, op, axis=None):
+        """SmolML's helper: op (min, max, sum, ...) of a list of all the elements, or of
+        those along `axis` for each position of the other axes (_shapes.reduce_operation)."""
+        return _shapes.reduce_operation(self, op, axis)
+
+    def __T__(self):
+        return self.transpose()         # SmolML's name for .T
+
     def __getitem__(self, index):
         """Ints, slices, `...` and tuples of them. An int on every axis gives that
         element as a 0-d array that reads and writes this array's buffers (as SmolML's

@@ -462,6 +462,18 @@ class MLArray:
             return self.reshape(-1)
         return _shapes.flatten_values(data, Value)
 
+    def unflatten(self, flat_list, shape):
+        """SmolML's helper: the items of flat_list as nested lists of `shape`, row-major."""
+        return _shapes.unflatten(flat_list, shape)
+
+    def reduce_operation(self, op, axis=None):
+        """SmolML's helper: op (min, max, sum, ...) of a list of all the elements, or of
+        those along `axis` for each position of the other axes (_shapes.reduce_operation)."""
+        return _shapes.reduce_operation(self, op, axis)
+
+    def __T__(self):
+        return self.transpose()         # SmolML's name for .T
+
     def squeeze(self, axis=None):
         """The same elements without axes of length 1 (all of them, or `axis`: an int or
         a tuple of ints of length-1 axes); a new, graph-connected array."""
