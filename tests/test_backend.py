@@ -83,10 +83,10 @@ def test_manual_seed_reproduces_randn(backend):
     second = smolml.randn(3, 4).to_list()
     assert first == second
     assert smolml.randn(3, 4).to_list() != first
-    # draws are rng.gauss(0, 1) in row-major order
+    # one NumPy draw, row-major, from a PCG64 seeded by 128 bits of Random(123)
     import random
-    reference = random.Random(123)
-    assert first == [[reference.gauss(0.0, 1.0) for _ in range(4)] for _ in range(3)]
+    reference = np.random.Generator(np.random.PCG64(random.Random(123).getrandbits(128)))
+    assert first == reference.normal(0.0, 1.0, (3, 4)).tolist()
 
 
 def test_manual_seed_reproduces_xavier(backend):
@@ -94,11 +94,13 @@ def test_manual_seed_reproduces_xavier(backend):
     smolml.manual_seed(7)
     uniform = smolml.MLArray.xavier_uniform(3, 5)
     normal = smolml.MLArray.xavier_normal(3, 5)
-    reference = random.Random(7)
+    stream = random.Random(7)
     limit = math.sqrt(6 / 8)
-    expected_uniform = [[reference.uniform(-limit, limit) for _ in range(5)] for _ in range(3)]
+    expected_uniform = np.random.Generator(np.random.PCG64(stream.getrandbits(128))).uniform(
+        -limit, limit, (3, 5))
     sigma = math.sqrt(2 / 8)
-    expected_normal = [[reference.gauss(0.0, sigma) for _ in range(5)] for _ in range(3)]
+    expected_normal = np.random.Generator(np.random.PCG64(stream.getrandbits(128))).normal(
+        0.0, sigma, (3, 5))
     assert uniform.shape == (3, 5) and normal.shape == (3, 5)
     assert np.allclose(uniform.numpy(), expected_uniform, rtol=1e-15, atol=0)
     assert np.allclose(normal.numpy(), expected_normal, rtol=1e-15, atol=0)

@@ -12,7 +12,7 @@ import smolml
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 GUIDES = ["core.md", "engine.md", "neural_networks.md", "utilities.md", "classic_models.md"]
-PAGES = GUIDES + ["benchmarks.md"]          # benchmarks.md has commands and figures, no python
+PAGES = GUIDES + ["benchmarks.md", "smolml_api.md"]   # commands, figures, tables: no python
 LANGUAGES = {"python", "output", "text", "bash"}
 FENCE = re.compile(r"^```([^\n`]*)\n(.*?)^```[ \t]*$", re.DOTALL | re.MULTILINE)
 

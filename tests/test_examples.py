@@ -6,6 +6,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import smolml
+from smolml import _backend
+
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
@@ -20,7 +23,7 @@ def test_every_example_has_a_main():
     names = sorted(path.stem for path in EXAMPLES.glob("*.py"))
     assert names == ["continue_in_pytorch", "digits_mlp", "digits_regularized",
                      "moons_micrograd", "node_network",
-                     "regression_and_trees", "xor"]
+                     "regression_and_trees", "support_vector_machines", "xor"]
     for name in names:
         assert callable(load(name).main)
 
@@ -136,8 +139,8 @@ def test_digits_regularized_small(capsys):
 
 
 def test_regression_and_trees_small(capsys):
-    result = load("regression_and_trees").main(["--samples", "120", "--iterations", "200",
-                                                "--trees", "5"])
+    result = load("regression_and_trees").main(["--samples", "200", "--iterations", "200",
+                                                "--trees", "9"])
     out = capsys.readouterr().out
     w = result["linear"]["weights"]
     assert w == pytest.approx([3.0, -2.0], abs=0.15)
@@ -145,7 +148,17 @@ def test_regression_and_trees_small(capsys):
     assert result["polynomial"]["coefficients"] == pytest.approx([1.0, -1.0, 1.0], abs=0.15)
     assert result["polynomial"]["r2"] > 0.95 > result["polynomial"]["line_r2"]
     assert result["decision tree"] > 0.8 and result["random forest"] > 0.8
-    assert "random forest of 5" in out
+    assert "random forest of 9" in out
+
+
+@pytest.mark.parametrize("backend", smolml.BACKENDS if _backend.engine_available() else ["pure"])
+def test_support_vector_machines_small(capsys, backend):
+    result = load("support_vector_machines").main(["--samples", "200", "--digits", "400",
+                                                   "--backend", backend])
+    out = capsys.readouterr().out
+    assert result["rbf"] > 0.9 and result["linear"] > 0.75      # moons: curved beats straight
+    assert result["digits"] > 0.85 and result["svr_r2"] > 0.95
+    assert "one SVM per class" in out
 
 
 def test_continue_in_pytorch_small(capsys):

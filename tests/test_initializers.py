@@ -1,4 +1,5 @@
-"""Initializers: every draw against an independent `random.Random` with the same seed."""
+"""Initializers: every draw against an independent replay of smolml's documented
+source: a NumPy PCG64 generator seeded by 128 bits of a `random.Random(seed)`."""
 import math
 import random
 
@@ -11,16 +12,16 @@ from smolml.utils import initializers
 
 
 def expected_draws(seed, count, draw):
-    oracle = random.Random(seed)
-    return np.array([draw(oracle) for _ in range(count)])
+    oracle = np.random.Generator(np.random.PCG64(random.Random(seed).getrandbits(128)))
+    return draw(oracle, count)
 
 
 def uniform(limit):
-    return lambda r: r.uniform(-limit, limit)
+    return lambda g, count: g.uniform(-limit, limit, count)
 
 
 def gauss(std):
-    return lambda r: r.gauss(0.0, std)
+    return lambda g, count: g.normal(0.0, std, count)
 
 
 CASES = {

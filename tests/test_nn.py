@@ -91,21 +91,24 @@ def test_dense_layer_shapes_and_forward(backend):
     assert (layer.input_size, layer.output_size) == (3, 4)
 
 
+def seeded_numpy_generator(seed):
+    """The generator smolml documents for array draws after manual_seed(seed)."""
+    return np.random.Generator(np.random.PCG64(random.Random(seed).getrandbits(128)))
+
+
 def test_dense_layer_defaults(backend):
     smolml.manual_seed(4)
     layer = DenseLayer(5, 2)
     assert layer.activation_function is activation.linear
-    oracle = random.Random(4)
     limit = math.sqrt(6 / 7)
-    expected = [oracle.uniform(-limit, limit) for _ in range(10)]
+    expected = seeded_numpy_generator(4).uniform(-limit, limit, 10)
     np.testing.assert_array_equal(layer.weights.numpy().ravel(), expected)
 
 
 def test_dense_layer_takes_an_initializer(backend):
     smolml.manual_seed(4)
     layer = DenseLayer(5, 2, weight_initializer=initializers.HeInitialization)
-    oracle = random.Random(4)
-    expected = [oracle.gauss(0.0, math.sqrt(2 / 5)) for _ in range(10)]
+    expected = seeded_numpy_generator(4).normal(0.0, math.sqrt(2 / 5), 10)
     np.testing.assert_array_equal(layer.weights.numpy().ravel(), expected)
 
 

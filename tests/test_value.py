@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import smolml
-from smolml import Value
+from smolml import MLArray, Value
 
 from helpers import same_float, value_numeric_grad
 
@@ -216,10 +216,25 @@ def test_comparisons(backend):
     assert a < 1.5 and a <= 1 and a >= 1 and a > 0.5
     assert 1.5 > a and 0 < a and 1 <= a and 3 >= b   # reflected
     assert a <= Value(1.0) and a >= Value(1.0)
-    # == is identity: Values are graph nodes that live in sets
+    # == compares the numbers, as SmolML's does; the hash stays identity
     c = Value(1.0)
-    assert a != c and a == a
-    assert len({a, c}) == 2
+    assert a == c and not (a != c) and a != b and not (a == b)
+    assert a == 1.0 and 1 == a and a != 2 and 2.0 != a and a == np.float64(1.0)
+    assert len({a, c}) == 2 and {a: 1, c: 2}[c] == 2
+    assert a in [Value(5.0), Value(1.0)] and c not in {a}
+
+
+def test_equality_with_other_types_is_false_not_an_error(backend):
+    v = Value(1.0)
+    assert v != "1.0" and not (v == None) and v != [1.0]  # noqa: E711
+
+
+def test_counting_equal_predictions_as_smolml_programs_do(backend):
+    predictions = [Value(float(p)) for p in (1, 0, 1, 1, 0)]
+    targets = [1.0, 0.0, 0.0, 1.0, 1.0]
+    expected = sum(int(p.data == t) for p, t in zip(predictions, targets))
+    assert sum(p == t for p, t in zip(predictions, targets)) == expected == 3
+    assert MLArray([[1.0, 6.0], [2.0, 3.0]]).max().data == 6.0
 
 
 def test_repr_and_float(backend):

@@ -453,3 +453,38 @@ def check_dropout(shape, keep, scale):
     if keep_shape != tuple(shape):
         raise ValueError(f"dropout: keep must be a NumPy array of the array's shape {shape}; "
                          f"got {keep_shape if keep_shape is not None else describe(keep)}")
+
+
+def unflatten(flat_list, shape):
+    """SmolML's `MLArray.unflatten(flat_list, shape)`: the items of `flat_list` as nested
+    lists of `shape`, row-major. ValueError unless len(flat_list) == prod(shape)."""
+    shape = check_shape((shape,) if isinstance(shape, numbers.Integral) else tuple(shape))
+    flat_list = list(flat_list)
+    if len(flat_list) != size_of(shape):
+        raise ValueError(f"cannot unflatten {len(flat_list)} items into shape {shape} "
+                         f"({size_of(shape)} items)")
+    if not shape:
+        return flat_list[0]
+    nested = flat_list
+    for dim in reversed(shape[1:]):          # group the innermost axis first
+        nested = [nested[i:i + dim] for i in range(0, len(nested), dim)]
+    return nested
+
+
+def reduce_operation(array, op, axis=None):
+    """SmolML's `MLArray.reduce_operation(op, axis=None)`: `op` (a function of a list,
+    such as min, max or sum) of all the elements (axis None: its result as op returns
+    it), or of the elements along `axis` (an MLArray of the other axes; op's result
+    itself when the array is 1-D). The elements are 0-d arrays of `array`, so the result
+    stays in the graph when op combines them with MLArray arithmetic or comparisons."""
+    if axis is None:
+        return op(list(array.flatten()))
+    ndim = len(array.shape)
+    axis = normalize_axis(axis, ndim)
+    rest = array.shape[:axis] + array.shape[axis + 1:]
+    order = tuple(i for i in range(ndim) if i != axis) + (axis,)
+    rows = array.transpose(order).reshape(-1, array.shape[axis])
+    results = [op(list(row)) for row in rows]
+    if not rest:
+        return results[0]
+    return type(array)(results).reshape(rest)

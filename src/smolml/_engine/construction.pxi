@@ -40,6 +40,11 @@ cdef int fill_from_nested(MLArray self, object data, bint requires_grad,
                           bint single) except -1:
     """Build self from nested lists of numbers, Values, MLArrays and ndarrays. Values and
     MLArrays inside stay connected: they become the parents of an OP_STACK node."""
+    if type(data) is np.ndarray and data.dtype.kind in "fiub":
+        init_storage(self, data.shape, single)      # numbers only: one vectorized copy
+        copy_numbers(self, data)
+        self.requires_grad = requires_grad
+        return 0
     shape, flat = _shapes.parse_nested(data, parse_leaf, parse_array)
     cdef Py_ssize_t offset = 0
     cdef list parents = [], spans = []
@@ -137,12 +142,13 @@ cdef object broadcast_numbers(object data, tuple target):
 
 
 cdef MLArray draw(tuple shape, object sample, object dtype):
-    """A leaf of `shape` filled row-major by calling sample() (float64 draws, then
-    rounded when dtype is float32, so both dtypes see the same random stream)."""
+    """A leaf of `shape` filled row-major by the float64 NumPy array sample(count)
+    returns (one vectorized draw, rounded when dtype is float32, so both dtypes and
+    both backends see the same random stream)."""
     shape = _shapes.check_shape(shape)
     cdef MLArray out = new_array(shape, want_single(dtype))
     if out.numel:
-        copy_numbers(out, np.array([sample() for _ in range(out.numel)], dtype=np.float64))
+        copy_numbers(out, sample(out.numel))
     out.requires_grad = True
     return out
 
@@ -162,4 +168,5 @@ def ones(*shape, dtype=None):
 
 
 def randn(*shape, dtype=None):
-    return draw(_shapes.check_shape(shape), lambda: rng.gauss(0.0, 1.0), dtype)
+    return draw(_shapes.check_shape(shape),
+                lambda count: _random.normal(0.0, 1.0, count), dtype)

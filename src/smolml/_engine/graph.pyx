@@ -45,7 +45,7 @@ from smolml._engine.kernels cimport (
     dropout)
 
 from smolml import _backend, _dtype, _shapes
-from smolml._random import rng
+from smolml import _random
 
 cnp.import_array()
 

@@ -362,6 +362,18 @@ cdef class MLArray(Node):
             return copy_op(self, (self.numel,), OP_RESHAPE)
         return _shapes.flatten_values(data, Value)
 
+    def unflatten(self, flat_list, shape):
+        """SmolML's helper: the items of flat_list as nested lists of `shape`, row-major."""
+        return _shapes.unflatten(flat_list, shape)
+
+    def reduce_operation(self, op, axis=None):
+        """SmolML's helper: op (min, max, sum, ...) of a list of all the elements, or of
+        those along `axis` for each position of the other axes (_shapes.reduce_operation)."""
+        return _shapes.reduce_operation(self, op, axis)
+
+    def __T__(self):
+        return self.transpose()         # SmolML's name for .T
+
     def __getitem__(self, index):
         """Ints, slices, `...` and tuples of them. An int on every axis gives that
         element as a 0-d array that reads and writes this array's buffers (as SmolML's
@@ -455,13 +467,15 @@ cdef class MLArray(Node):
     def xavier_uniform(cls, in_features, out_features, dtype=None):
         """Weights ~ U(-l, l), l = sqrt(6 / (in + out))."""
         limit = (6.0 / (in_features + out_features)) ** 0.5
-        return draw((in_features, out_features), lambda: rng.uniform(-limit, limit), dtype)
+        return draw((in_features, out_features),
+                    lambda count: _random.uniform(-limit, limit, count), dtype)
 
     @classmethod
     def xavier_normal(cls, in_features, out_features, dtype=None):
         """Weights ~ N(0, σ²), σ = sqrt(2 / (in + out))."""
         std = (2.0 / (in_features + out_features)) ** 0.5
-        return draw((in_features, out_features), lambda: rng.gauss(0.0, std), dtype)
+        return draw((in_features, out_features),
+                    lambda count: _random.normal(0.0, std, count), dtype)
 
     # ---- in place, under no_grad (otherwise a new node, as `a = a + b`)
     def __iadd__(self, other):

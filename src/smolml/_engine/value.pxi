@@ -137,8 +137,20 @@ cdef class Value(Node):
     def __ge__(self, other):
         return value_of(self) >= compared(other)
 
+    def __eq__(self, other):
+        if isinstance(other, Value) or is_real(other):
+            return value_of(self) == compared(other)
+        reject_other_backend(other)
+        return NotImplemented
+
+    def __ne__(self, other):
+        if isinstance(other, Value) or is_real(other):
+            return value_of(self) != compared(other)
+        reject_other_backend(other)
+        return NotImplemented
+
     def __hash__(self):
-        return id(self) >> 4            # identity, as object's: Values live in sets and dicts
+        return id(self) >> 4            # identity, as SmolML's: Values live in sets and dicts
 
     def __float__(self):
         return value_of(self)

@@ -21,9 +21,8 @@ import math
 import operator
 import sys
 
-from smolml import _backend, _dtype, _shapes
+from smolml import _backend, _dtype, _random, _shapes
 from smolml._dtype import float32, float64
-from smolml._random import rng
 from smolml._pure.value import (
     INF, NAME, OPS, Value, Value32, apply_op, backpropagate, is_grad_enabled)
 
@@ -463,6 +462,18 @@ class MLArray:
             return self.reshape(-1)
         return _shapes.flatten_values(data, Value)
 
+    def unflatten(self, flat_list, shape):
+        """SmolML's helper: the items of flat_list as nested lists of `shape`, row-major."""
+        return _shapes.unflatten(flat_list, shape)
+
+    def reduce_operation(self, op, axis=None):
+        """SmolML's helper: op (min, max, sum, ...) of a list of all the elements, or of
+        those along `axis` for each position of the other axes (_shapes.reduce_operation)."""
+        return _shapes.reduce_operation(self, op, axis)
+
+    def __T__(self):
+        return self.transpose()         # SmolML's name for .T
+
     def squeeze(self, axis=None):
         """The same elements without axes of length 1 (all of them, or `axis`: an int or
         a tuple of ints of length-1 axes); a new, graph-connected array."""
@@ -669,14 +680,16 @@ class MLArray:
         """(in, out) weights drawn from U(-l, l), l = √(6/(in + out)), as float64 and
         rounded to `dtype` (None: the default dtype)."""
         limit = math.sqrt(6.0 / (in_features + out_features))
-        return _filled((in_features, out_features), lambda: rng.uniform(-limit, limit), dtype)
+        return _filled((in_features, out_features),
+                       lambda count: _random.uniform(-limit, limit, count), dtype)
 
     @classmethod
     def xavier_normal(cls, in_features, out_features, dtype=None):
         """(in, out) weights drawn from N(0, σ²), σ = √(2/(in + out)), as float64 and
         rounded to `dtype` (None: the default dtype)."""
         sigma = math.sqrt(2.0 / (in_features + out_features))
-        return _filled((in_features, out_features), lambda: rng.gauss(0.0, sigma), dtype)
+        return _filled((in_features, out_features),
+                       lambda count: _random.normal(0.0, sigma, count), dtype)
 
 
 # ---------------------------------------------------------------- helpers of the ops
@@ -742,27 +755,29 @@ def _numbers_for(data, shape):
     return [source._values[i].data for i in _shapes.broadcast_offsets(source.shape, shape)]
 
 
-def _filled(shape, make, dtype):
-    """A new leaf array of `shape` and `dtype` (None: the default) of make()'s numbers,
-    drawn in row-major order and rounded to the dtype."""
+def _filled(shape, numbers, dtype):
+    """A new leaf array of `shape` and `dtype` (None: the default) of the numbers
+    numbers(count) returns (a list, or the float64 NumPy array of one vectorized draw,
+    shared with the engine), row-major, rounded to the dtype."""
     dtype = _dtype.dtype(dtype)
     shape = _shapes.check_shape(shape)
     node = _NODE[dtype]
-    values = [node(make()) for _ in range(_shapes.size_of(shape))]
+    numbers = numbers(_shapes.size_of(shape))
+    values = [node(x) for x in (numbers if isinstance(numbers, list) else numbers.tolist())]
     return MLArray._from_values(values, shape, True, dtype)
 
 
 def zeros(*shape, dtype=None):
     """MLArray of zeros: zeros(2, 3) or zeros((2, 3)); dtype None is the default dtype."""
-    return _filled(shape, lambda: 0.0, dtype)
+    return _filled(shape, lambda count: [0.0] * count, dtype)
 
 
 def ones(*shape, dtype=None):
     """MLArray of ones: ones(2, 3) or ones((2, 3)); dtype None is the default dtype."""
-    return _filled(shape, lambda: 1.0, dtype)
+    return _filled(shape, lambda count: [1.0] * count, dtype)
 
 
 def randn(*shape, dtype=None):
     """MLArray of standard normal draws, row-major from smolml's seeded generator (drawn
     as float64, then rounded to the dtype, so both backends give the same numbers)."""
-    return _filled(shape, lambda: rng.gauss(0.0, 1.0), dtype)
+    return _filled(shape, lambda count: _random.normal(0.0, 1.0, count), dtype)

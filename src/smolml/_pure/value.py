@@ -384,7 +384,15 @@ class Value:
         other = self._compare_data(other)
         return NotImplemented if other is NotImplemented else self.data >= other
 
-    # == and hash stay identity: Values are graph nodes, kept in sets and dicts
+    def __eq__(self, other):
+        other = self._compare_data(other)
+        return NotImplemented if other is NotImplemented else self.data == other
+
+    def __ne__(self, other):
+        other = self._compare_data(other)
+        return NotImplemented if other is NotImplemented else self.data != other
+
+    __hash__ = object.__hash__      # identity, as SmolML's: Values live in sets and dicts
 
     def __float__(self):
         return self.data

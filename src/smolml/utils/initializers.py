@@ -2,8 +2,10 @@
 
 Each initializer draws every element independently from a distribution whose scale
 depends on the layer's size: fan_in = dims[0] (inputs per unit) and fan_out = dims[-1]
-(units); a 1-D shape uses fan_out = fan_in. Draws come from `smolml._random.rng` in
-row-major order, so `smolml.manual_seed(n)` gives the same weights on both backends.
+(units); a 1-D shape uses fan_out = fan_in. All of a shape's numbers come from one
+NumPy draw (`smolml._random.uniform` / `normal`) seeded from `smolml._random.rng`, in
+row-major order, so `smolml.manual_seed(n)`, or `random.seed(n)` before any
+manual_seed, gives the same weights on both backends.
 
 `initialize(*dims, dtype=None)` takes the shape as separate ints or as one tuple:
 `XavierUniform.initialize(64, 128)` == `XavierUniform.initialize((64, 128))`. The draws
@@ -11,10 +13,7 @@ are float64; a float32 result (dtype, or the default dtype) rounds them.
 """
 import math
 
-import numpy as np
-
-from smolml import _dtype, _shapes
-from smolml._random import rng
+from smolml import _dtype, _random, _shapes
 from smolml.core.ml_array import MLArray
 
 
@@ -40,11 +39,10 @@ class WeightInitializer:
         return fan_in, fan_out
 
     @staticmethod
-    def _create_array(generator, dims, dtype=None):
-        """An MLArray of shape `dims` and `dtype` (None: the default) filled by calling
-        `generator()` once per element, row-major. A leaf of the active backend."""
-        flat = [generator() for _ in range(math.prod(dims))]
-        return MLArray(np.array(flat, dtype=np.float64).reshape(dims), dtype=_dtype.dtype(dtype))
+    def _create_array(sample, dims, dtype=None):
+        """An MLArray of shape `dims` and `dtype` (None: the default) of the float64
+        NumPy array sample(count) returns, row-major. A leaf of the active backend."""
+        return MLArray(sample(math.prod(dims)).reshape(dims), dtype=_dtype.dtype(dtype))
 
 
 class RandomUniform(WeightInitializer):
@@ -53,7 +51,8 @@ class RandomUniform(WeightInitializer):
     @staticmethod
     def initialize(*dims, limit=1.0, dtype=None):
         dims = WeightInitializer._process_dims(dims)
-        return WeightInitializer._create_array(lambda: rng.uniform(-limit, limit), dims, dtype)
+        return WeightInitializer._create_array(
+            lambda count: _random.uniform(-limit, limit, count), dims, dtype)
 
 
 class XavierUniform(WeightInitializer):
@@ -68,7 +67,8 @@ class XavierUniform(WeightInitializer):
         dims = WeightInitializer._process_dims(dims)
         fan_in, fan_out = WeightInitializer._fans(dims)
         limit = math.sqrt(6.0 / (fan_in + fan_out))
-        return WeightInitializer._create_array(lambda: rng.uniform(-limit, limit), dims, dtype)
+        return WeightInitializer._create_array(
+            lambda count: _random.uniform(-limit, limit, count), dims, dtype)
 
 
 class XavierNormal(WeightInitializer):
@@ -79,7 +79,8 @@ class XavierNormal(WeightInitializer):
         dims = WeightInitializer._process_dims(dims)
         fan_in, fan_out = WeightInitializer._fans(dims)
         std = math.sqrt(2.0 / (fan_in + fan_out))
-        return WeightInitializer._create_array(lambda: rng.gauss(0.0, std), dims, dtype)
+        return WeightInitializer._create_array(
+            lambda count: _random.normal(0.0, std, count), dims, dtype)
 
 
 class HeInitialization(WeightInitializer):
@@ -94,4 +95,5 @@ class HeInitialization(WeightInitializer):
         dims = WeightInitializer._process_dims(dims)
         fan_in, _ = WeightInitializer._fans(dims)
         std = math.sqrt(2.0 / fan_in)
-        return WeightInitializer._create_array(lambda: rng.gauss(0.0, std), dims, dtype)
+        return WeightInitializer._create_array(
+            lambda count: _random.normal(0.0, std, count), dims, dtype)

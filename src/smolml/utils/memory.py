@@ -208,3 +208,28 @@ def calculate_random_forest_size(model):
     return {"total": base_size + trees_total, "base_size": base_size,
             "trees": {"total": trees_total, "individual": individual},
             "forest_stats": stats}
+
+
+def calculate_svm_size(model):
+    """Memory of an `SVM`, `SVR` or `SVMMulticlass`::
+
+        {'total': bytes,
+         'base_size': the model object,
+         'alphas': bytes of the dual coefficients (α, and α* for SVR),
+         'training_data': bytes of the stored training samples X (the kernel needs them),
+         'classifiers': [calculate_svm_size per class] (SVMMulticlass only)}
+
+    An unfitted model has zeros besides its base size.
+    """
+    base_size = sys.getsizeof(model)
+    classifiers = getattr(model, "classifiers", None)
+    if classifiers is not None:
+        individual = [calculate_svm_size(machine) for machine in classifiers.values()]
+        return {"total": base_size + sum(part["total"] for part in individual),
+                "base_size": base_size, "alphas": 0, "training_data": 0,
+                "classifiers": individual}
+    arrays = (model.alphas, getattr(model, "alphas_star", None))
+    alphas = sum(calculate_mlarray_size(a) for a in arrays if a is not None)
+    training = 0 if model.X_train is None else int(model.X_train.nbytes)
+    return {"total": base_size + alphas + training, "base_size": base_size, "alphas": alphas,
+            "training_data": training}
