@@ -71,20 +71,27 @@ def _initial_backend():
     return "pure"
 
 
-_active = contextvars.ContextVar("smolml_backend", default=_initial_backend())
+_default = _initial_backend()
+"""The process default: what a context that never chose a backend sees, as a thread
+started later does (it starts with an empty context)."""
+_active = contextvars.ContextVar("smolml_backend")
 
 
 def get_backend():
     """Name of the active backend: 'engine' or 'pure'."""
-    return _active.get()
+    return _active.get(_default)
 
 
 def set_backend(name):
-    """Switch the active backend for the rest of the program (or this context)."""
+    """Switch the active backend for the rest of the program: the process default, seen
+    by threads started later, and this context's choice (inside a use_backend block, up
+    to its end)."""
+    global _default
     _check_name(name)
     if name == "engine" and _try_engine() is None:
         raise ImportError(f"the compiled engine is not built ({_engine_error}); {BUILD_HINT}")
     _load(name)
+    _default = name
     _active.set(name)
 
 
@@ -103,7 +110,7 @@ def use_backend(name):
 
 
 def active_module():
-    return _modules[_active.get()]
+    return _modules[_active.get(_default)]
 
 
 def loaded_modules():

@@ -69,20 +69,36 @@ NAME = "engine"
 # than the loop.
 DEF NOGIL_MIN = 32768
 
-cdef bint grad_enabled = True
+# Grad mode is one C thread-local int, as PyTorch's is per thread: reading it in an op
+# costs the same as reading a global, no_grad in one thread leaves the others recording,
+# and a new thread starts with recording on (the static initializer). It is per thread,
+# not per asyncio task: tasks sharing a thread share it.
+cdef extern from *:
+    """
+    #if defined(_MSC_VER)
+    #define SMOLML_THREAD_LOCAL __declspec(thread)
+    #else
+    #define SMOLML_THREAD_LOCAL _Thread_local
+    #endif
+    static SMOLML_THREAD_LOCAL int smolml_grad_enabled = 1;
+    """
+    int grad_enabled "smolml_grad_enabled"
+
 cdef unsigned long visit_epoch = 0
 
 
 def set_grad_enabled(flag):
-    """Turn graph recording on or off; returns the previous setting."""
+    """Turn graph recording on or off in the calling thread; returns the previous
+    setting."""
     global grad_enabled
-    previous = grad_enabled
-    grad_enabled = bool(flag)
+    previous = grad_enabled != 0
+    grad_enabled = 1 if flag else 0
     return previous
 
 
 def is_grad_enabled():
-    return grad_enabled
+    """Whether operations in the calling thread record the graph."""
+    return grad_enabled != 0
 
 
 include "memory.pxi"

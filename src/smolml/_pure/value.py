@@ -16,6 +16,7 @@ file), which compute in Python floats like every Value and round the result to t
 nearest float32 as they store it.
 """
 import math
+import threading
 
 from smolml import _backend
 from smolml._dtype import round_float32
@@ -29,19 +30,26 @@ NAN = float("nan")
 
 # ---------------------------------------------------------------- grad mode
 
-_grad_enabled = True
+class _GradMode(threading.local):
+    """Grad mode per thread, as PyTorch's: a new thread starts with recording on (the
+    class attribute), and no_grad in one thread leaves the others recording."""
+    enabled = True
+
+
+_grad_mode = _GradMode()
 
 
 def set_grad_enabled(flag):
-    """Turn graph recording on or off; returns the previous setting."""
-    global _grad_enabled
-    previous = _grad_enabled
-    _grad_enabled = bool(flag)
+    """Turn graph recording on or off in the calling thread; returns the previous
+    setting."""
+    previous = _grad_mode.enabled
+    _grad_mode.enabled = bool(flag)
     return previous
 
 
 def is_grad_enabled():
-    return _grad_enabled
+    """Whether operations in the calling thread record the graph."""
+    return _grad_mode.enabled
 
 
 # ---------------------------------------------------------------- IEEE float64 math
@@ -417,7 +425,7 @@ def apply_op(op, parents, node=Value):
     element of a float32 array, which rounds the result as it is stored."""
     forward = OPS[op][0]
     data = forward(*[p.data for p in parents])
-    if _grad_enabled:
+    if _grad_mode.enabled:
         for parent in parents:
             if parent.requires_grad:
                 return node(data, parents, op)
