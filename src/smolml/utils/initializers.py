@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from smolml import _dtype, _shapes
+from smolml import _dtype, _memory, _shapes
 from smolml._random import rng
 from smolml.core.ml_array import MLArray
 
@@ -43,6 +43,8 @@ class WeightInitializer:
     def _create_array(generator, dims, dtype=None):
         """An MLArray of shape `dims` and `dtype` (None: the default) filled by calling
         `generator()` once per element, row-major. A leaf of the active backend."""
+        _memory.check_array(dims, _memory.LIST_ELEMENT_BYTES + _memory.element_bytes(),
+                            "weights")
         flat = [generator() for _ in range(math.prod(dims))]
         return MLArray(np.array(flat, dtype=np.float64).reshape(dims), dtype=_dtype.dtype(dtype))
 
