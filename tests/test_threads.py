@@ -77,7 +77,12 @@ def test_two_threads_training_their_own_networks_match_the_sequential_runs(backe
             results[i] = (history, parameters(nets[i]))
         return train
 
-    run_in_threads(backend, trainer(0), trainer(1))
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)         # switch threads often: inside each other's steps
+    try:
+        run_in_threads(backend, trainer(0), trainer(1))
+    finally:
+        sys.setswitchinterval(interval)
     for (history, params), (expected_history, expected_params) in zip(results, expected):
         assert history == expected_history
         for (w, b), (ew, eb) in zip(params, expected_params):
