@@ -10,6 +10,7 @@ from smolml._dtype import float32, float64, set_default_dtype, get_default_dtype
 from smolml._grad import no_grad, is_grad_enabled
 from smolml._gradcheck import gradcheck
 from smolml._graph_drawing import draw_dot
+from smolml._memory import set_memory_limit
 from smolml._plotting import plot_history
 from smolml._random import manual_seed
 from smolml._threads import set_num_threads, get_num_threads, num_threads
@@ -25,7 +26,7 @@ __all__ = [
     "__version__", "BACKENDS", "get_backend", "set_backend", "use_backend",
     "float32", "float64", "set_default_dtype", "get_default_dtype",
     "no_grad", "is_grad_enabled", "manual_seed", "set_num_threads", "get_num_threads",
-    "num_threads", "gradcheck", "draw_dot", "plot_history",
+    "num_threads", "set_memory_limit", "gradcheck", "draw_dot", "plot_history",
     "Value", "MLArray", "zeros", "ones", "randn",
     "DenseLayer", "NeuralNetwork", "LinearRegression", "PolynomialRegression",
     "DecisionTree", "RandomForest", "KMeans", "StandardScaler", "MinMaxScaler",

@@ -7,16 +7,33 @@ cdef class Span:
     cdef Py_ssize_t count
 
 
+# What one element of nested data costs while it is parsed: the flat list's pointer and
+# float (32 bytes), the float64 copy and the array's buffer (16). An ndarray costs its
+# float64 copy and the buffer.
+DEF NESTED_ELEMENT_BYTES = 48
+DEF NDARRAY_ELEMENT_BYTES = 16
+
+
 cdef object numpy_numbers(object data):
     """A float64 C-contiguous copy of a real-valued ndarray (TypeError for other dtypes)."""
     kind = data.dtype.kind
     if kind not in "fiub":
         raise TypeError(f"MLArray needs a real-valued NumPy array; got dtype {data.dtype}")
+    _memory.check_array(data.shape, NDARRAY_ELEMENT_BYTES, "MLArray of an ndarray")
     return np.array(data, dtype=np.float64, order="C", copy=True)
 
 
 cdef bint parse_leaf(object x) except -1:
     return is_real(x) or type(x) is Value
+
+
+cdef object array_shape(object x):
+    """The shape of an MLArray or ndarray met in nested data; None for anything else."""
+    if isinstance(x, MLArray):
+        return (<MLArray>x).shape
+    if hasattr(x, "__array_interface__") and not isinstance(x, (list, tuple)):
+        return np.asarray(x).shape
+    return None
 
 
 cdef object parse_array(object x):
@@ -40,6 +57,8 @@ cdef int fill_from_nested(MLArray self, object data, bint requires_grad,
                           bint single) except -1:
     """Build self from nested lists of numbers, Values, MLArrays and ndarrays. Values and
     MLArrays inside stay connected: they become the parents of an OP_STACK node."""
+    _memory.check_array(_memory.declared_shape(data, array_shape), NESTED_ELEMENT_BYTES,
+                        "MLArray of nested data")
     if type(data) is np.ndarray and data.dtype.kind in "fiub":
         init_storage(self, data.shape, single)      # numbers only: one vectorized copy
         copy_numbers(self, data)
@@ -86,6 +105,8 @@ cdef int fill_from_nested(MLArray self, object data, bint requires_grad,
 
 
 cdef int init_storage(MLArray a, tuple shape, bint single) except -1:
+    # The buffer first: a MemoryError from the preflight leaves `a` as it was.
+    buffer = new_buffer(shape, False, single) if len(shape) else None
     cdef Py_ssize_t size = 1, dim
     for dim in shape:
         size *= dim
@@ -93,10 +114,10 @@ cdef int init_storage(MLArray a, tuple shape, bint single) except -1:
     a.numel = size
     a.op = OP_LEAF
     a.single = single
-    if len(shape) == 0:
+    if buffer is None:
         a.value_ptr = &a.inline_value
     else:
-        a.value_array = new_buffer(shape, False, single)
+        a.value_array = buffer
         a.value_ptr = cnp.PyArray_DATA(a.value_array)
     return 0
 

@@ -201,6 +201,11 @@ def release_buffer_pool():
     return freed
 
 
+# Buffers above this size go through smolml._memory's preflight (its SMALL_BYTES): a
+# MemoryError naming the shape, not an allocation the machine cannot back. Below it the
+# check is this one compare.
+DEF PREFLIGHT_MIN_BYTES = 16777216.0
+
 cdef object new_buffer(tuple shape, bint zeroed, bint single):
     """A C-contiguous float64 (float32 if single) ndarray of `shape`: a recycled one when
     the pool has it,
@@ -220,6 +225,11 @@ cdef object new_buffer(tuple shape, bint zeroed, bint single):
             if zeroed:
                 memset(cnp.PyArray_DATA(buffer), 0, cnp.PyArray_NBYTES(buffer))
             return buffer
+    cdef double nbytes = 4.0 if single else 8.0     # a double: no overflow for any shape
+    for dim in shape:
+        nbytes *= <double>dim
+    if nbytes > PREFLIGHT_MIN_BYTES:
+        _memory.check_array(shape, 4 if single else 8)
     if ndim > MAX_NDIM:
         kind = np.float32 if single else np.float64
         return np.zeros(shape, kind) if zeroed else np.empty(shape, kind)

@@ -21,7 +21,7 @@ import math
 import operator
 import sys
 
-from smolml import _backend, _dtype, _random, _shapes
+from smolml import _backend, _dtype, _memory, _random, _shapes
 from smolml._dtype import float32, float64
 from smolml._pure.value import (
     INF, NAME, OPS, Value, Value32, apply_op, backpropagate, is_grad_enabled)
@@ -52,6 +52,18 @@ def _array_items(x):
         # the source's strides
         return tuple(int(d) for d in x.shape), x.astype("float64").ravel().tolist()
     return None
+
+
+def _array_shape(x):
+    """The shape of an MLArray or ndarray met in nested data; None for anything else."""
+    if isinstance(x, MLArray) or _is_ndarray(x):
+        return tuple(x.shape)
+    return None
+
+
+def _preflight(shape, what="the result"):
+    """MemoryError before building an array of `shape` that would not fit."""
+    _memory.check_array(shape, _memory.PURE_ELEMENT_BYTES, what)
 
 
 def _source_dtype(data):
@@ -108,6 +120,7 @@ class MLArray:
 
     def __init__(self, data, requires_grad=True, dtype=None):
         dtype = _dtype.dtype(dtype) if dtype is not None else _source_dtype(data)
+        _preflight(_memory.declared_shape(data, _array_shape), "MLArray of nested data")
         shape, items = _shapes.parse_nested(data, _is_element, _array_items)
         requires_grad = bool(requires_grad)
         node = _NODE[dtype]
@@ -247,6 +260,7 @@ class MLArray:
             return NotImplemented
         a, b = (other, self) if reflected else (self, other)
         shape = _shapes.broadcast_shapes(a.shape, b.shape)
+        _preflight(shape)
         a_at = _shapes.broadcast_offsets(a.shape, shape)
         b_at = _shapes.broadcast_offsets(b.shape, shape)
         node = _NODE[dtype]
@@ -375,6 +389,7 @@ class MLArray:
         if other is NotImplemented:
             return NotImplemented
         shape = _shapes.broadcast_shapes(self.shape, other.shape)
+        _preflight(shape)
         a_at = _shapes.broadcast_offsets(self.shape, shape)
         b_at = _shapes.broadcast_offsets(other.shape, shape)
         node = _NODE[dtype]
@@ -725,6 +740,7 @@ def _min_of(values, node):
 
 def _matmul(a, b, dtype):
     batch, n, k, m, shape = _shapes.matmul_shapes(a.shape, b.shape)
+    _preflight(shape)
     node = _NODE[dtype]
     # batch-matrix number -> the matrix of a (of b) that broadcasting reads there
     a_batch = _shapes.broadcast_offsets(a.shape[:-2], batch)
@@ -761,6 +777,7 @@ def _filled(shape, numbers, dtype):
     shared with the engine), row-major, rounded to the dtype."""
     dtype = _dtype.dtype(dtype)
     shape = _shapes.check_shape(shape)
+    _preflight(shape, "an array")
     node = _NODE[dtype]
     numbers = numbers(_shapes.size_of(shape))
     values = [node(x) for x in (numbers if isinstance(numbers, list) else numbers.tolist())]

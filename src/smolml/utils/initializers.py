@@ -13,7 +13,7 @@ are float64; a float32 result (dtype, or the default dtype) rounds them.
 """
 import math
 
-from smolml import _dtype, _random, _shapes
+from smolml import _dtype, _memory, _random, _shapes
 from smolml.core.ml_array import MLArray
 
 
@@ -42,6 +42,7 @@ class WeightInitializer:
     def _create_array(sample, dims, dtype=None):
         """An MLArray of shape `dims` and `dtype` (None: the default) of the float64
         NumPy array sample(count) returns, row-major. A leaf of the active backend."""
+        _memory.check_array(dims, 8 + _memory.element_bytes(), "weights")
         return MLArray(sample(math.prod(dims)).reshape(dims), dtype=_dtype.dtype(dtype))
 
 

@@ -11,19 +11,8 @@ Model-specific functions return dicts whose "total" entry is the whole size.
 """
 import sys
 
+from smolml._memory import format_size
 from smolml.core.ml_array import MLArray
-
-_UNITS = ("B", "KB", "MB", "GB")
-
-
-def format_size(size_bytes):
-    """A byte count as text with a binary unit: 1536 -> '1.50 KB'."""
-    size = float(size_bytes)
-    for unit in _UNITS:
-        if abs(size) < 1024:
-            return f"{size:.2f} {unit}"
-        size /= 1024
-    return f"{size:.2f} TB"
 
 
 def calculate_value_size(value):

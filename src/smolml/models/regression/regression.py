@@ -15,7 +15,7 @@ gradient descent anyway because that is what they are here to show.
 import itertools
 import math
 
-from smolml import _checks
+from smolml import _checks, _memory
 from smolml._data import as_float_array
 from smolml.core.ml_array import MLArray, ones
 import smolml.utils.initializers as initializers
@@ -212,6 +212,9 @@ class PolynomialRegression(Regression):
         return self._features(X)
 
     def _features(self, X):
+        # every monomial column, then the stacked matrix: twice the design matrix
+        _memory.check_array((X.shape[0], self.input_size), 2 * _memory.element_bytes(),
+                            "the polynomial design matrix")
         columns = [X[:, j] for j in range(X.shape[1])]
         monomials = []
         for combination in self.generate_combinations(len(columns), self.degree):
