@@ -12,6 +12,7 @@ import smolml
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 GUIDES = ["core.md", "engine.md", "neural_networks.md", "utilities.md", "classic_models.md"]
+MEASUREMENTS = ["benchmarks.md"]        # tables and how they were measured: no python to run
 LANGUAGES = {"python", "output", "text", "bash"}
 FENCE = re.compile(r"^```([^\n`]*)\n(.*?)^```[ \t]*$", re.DOTALL | re.MULTILINE)
 
@@ -23,7 +24,13 @@ def blocks(text):
 
 
 def test_every_guide_is_there():
-    assert sorted(path.name for path in DOCS.glob("*.md")) == sorted(GUIDES)
+    assert sorted(path.name for path in DOCS.glob("*.md")) == sorted(GUIDES + MEASUREMENTS)
+
+
+@pytest.mark.parametrize("name", MEASUREMENTS)
+def test_measurement_pages_hold_only_commands_and_tables(name):
+    text = (DOCS / name).read_text(encoding="utf-8")
+    assert {language for language, _, _ in blocks(text)} <= {"bash", "text"}
 
 
 @pytest.mark.parametrize("name", GUIDES)
