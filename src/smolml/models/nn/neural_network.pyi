@@ -1,6 +1,6 @@
 import os
 from collections.abc import Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from typing_extensions import Self
 
@@ -47,7 +47,8 @@ class NeuralNetwork:
               print_every: int = ..., batch_size: int | None = ..., shuffle: bool = ...,
               validation_data: tuple[ArrayLike, ArrayLike] | None = ...,
               scheduler: LRScheduler | None = ..., clip_grad_norm: float | None = ...,
-              early_stopping: int | None = ...) -> list[float]: ...
+              early_stopping: int | None = ...,
+              threads: int | Literal["auto"] = ...) -> list[float]: ...
     def save(self, path: str | os.PathLike[str]) -> None: ...
     @classmethod
     def load(cls, path: str | os.PathLike[str], loss_function: Loss | None = ...,
