@@ -40,11 +40,24 @@ def numpy_generator():
     return np.random.default_rng(rng.getrandbits(128))
 
 
-def uniform(low, high, count):
-    """`count` float64 draws from U(low, high), in one NumPy call."""
-    return numpy_generator().uniform(low, high, count)
+def uniform(low, high, count, out=None):
+    """`count` float64 draws from U(low, high), in one NumPy call; written into `out`
+    (a float64 array of `count` numbers) when given, the same numbers either way
+    (NumPy's uniform is low + (high − low)·u)."""
+    if out is None:
+        return numpy_generator().uniform(low, high, count)
+    numpy_generator().random(out=out)
+    out *= high - low
+    out += low
+    return out
 
 
-def normal(mean, std, count):
-    """`count` float64 draws from N(mean, std²), in one NumPy call."""
-    return numpy_generator().normal(mean, std, count)
+def normal(mean, std, count, out=None):
+    """`count` float64 draws from N(mean, std²), in one NumPy call; written into `out`
+    when given, the same numbers either way (NumPy's normal is mean + std·z)."""
+    if out is None:
+        return numpy_generator().normal(mean, std, count)
+    numpy_generator().standard_normal(out=out)
+    out *= std
+    out += mean
+    return out

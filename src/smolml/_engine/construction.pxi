@@ -163,13 +163,15 @@ cdef object broadcast_numbers(object data, tuple target):
 
 
 cdef MLArray draw(tuple shape, object sample, object dtype):
-    """A leaf of `shape` filled row-major by the float64 NumPy array sample(count)
-    returns (one vectorized draw, rounded when dtype is float32, so both dtypes and
-    both backends see the same random stream)."""
+    """A leaf of `shape` filled row-major by sample(count, into), one vectorized float64
+    draw: straight into a float64 array's buffer, else returned and rounded to float32,
+    so both dtypes and both backends see the same random stream."""
     shape = _shapes.check_shape(shape)
     cdef MLArray out = new_array(shape, want_single(dtype))
-    if out.numel:
-        copy_numbers(out, sample(out.numel))
+    if out.numel and not out.single and out.value_array is not None:
+        sample(out.numel, out.value_array.reshape(-1))
+    elif out.numel:
+        copy_numbers(out, sample(out.numel, None))
     out.requires_grad = True
     return out
 
@@ -190,4 +192,4 @@ def ones(*shape, dtype=None):
 
 def randn(*shape, dtype=None):
     return draw(_shapes.check_shape(shape),
-                lambda count: _random.normal(0.0, 1.0, count), dtype)
+                lambda count, into: _random.normal(0.0, 1.0, count, into), dtype)

@@ -468,14 +468,14 @@ cdef class MLArray(Node):
         """Weights ~ U(-l, l), l = sqrt(6 / (in + out))."""
         limit = (6.0 / (in_features + out_features)) ** 0.5
         return draw((in_features, out_features),
-                    lambda count: _random.uniform(-limit, limit, count), dtype)
+                    lambda count, into: _random.uniform(-limit, limit, count, into), dtype)
 
     @classmethod
     def xavier_normal(cls, in_features, out_features, dtype=None):
         """Weights ~ N(0, σ²), σ = sqrt(2 / (in + out))."""
         std = (2.0 / (in_features + out_features)) ** 0.5
         return draw((in_features, out_features),
-                    lambda count: _random.normal(0.0, std, count), dtype)
+                    lambda count, into: _random.normal(0.0, std, count, into), dtype)
 
     # ---- in place, under no_grad (otherwise a new node, as `a = a + b`)
     def __iadd__(self, other):
