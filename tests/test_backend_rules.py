@@ -127,3 +127,15 @@ def test_fit_checks_its_iterations_argument(backend):
     model = LinearRegression(input_size=1)
     with pytest.raises(TypeError, match="iterations must be an integer"):
         model.fit([[1.0], [2.0]], [1.0, 2.0], iterations=True, verbose=False)
+
+
+def test_max_sends_a_zero_gradient_to_every_other_element(backend):
+    # max of two rows' std, each std 0: the selected row gets 1, the other 0, and the
+    # sqrt at 0 turns both into nan (1·inf·0 and 0·inf), as IEEE and PyTorch say. A max
+    # that linked only its selected element would leave the other row's input at 0.
+    x = smolml.MLArray(np.zeros((2, 1)))
+    x.std(axis=1).max().backward()
+    assert np.isnan(x.grad().numpy()).all()
+    y = smolml.MLArray([[1.0, 5.0, 5.0], [2.0, 7.0, 3.0]])
+    (y.max(axis=1).sum() + y.min()).backward()
+    np.testing.assert_array_equal(y.grad().numpy(), [[1.0, 1.0, 0.0], [0.0, 1.0, 0.0]])

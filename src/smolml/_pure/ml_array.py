@@ -24,7 +24,7 @@ import sys
 from smolml import _backend, _dtype, _memory, _random, _shapes
 from smolml._dtype import float32, float64
 from smolml._pure.value import (
-    INF, NAME, OPS, Value, Value32, apply_op, backpropagate, is_grad_enabled)
+    INF, NAME, OPS, Value, Value32, apply_op, backpropagate, first_best, is_grad_enabled)
 
 # the class of the element nodes of an array of each dtype
 _NODE = {float64: Value, float32: Value32}
@@ -719,23 +719,16 @@ def _mean_of(values, node):
 
 
 def _best_index(values, better):
-    """The index of the first of `values` that no later one beats; a nan wins, as in
-    NumPy's argmax."""
-    best = 0
-    for i in range(1, len(values)):
-        if math.isnan(values[best].data):
-            break
-        if better(values[i].data, values[best].data) or math.isnan(values[i].data):
-            best = i
-    return best
+    """The index of the first of the Values `values` that no later one beats."""
+    return first_best([v.data for v in values], better)
 
 
 def _max_of(values, node):
-    return apply_op("max", (values[_best_index(values, operator.gt)],), node)
+    return apply_op("max", tuple(values), node)
 
 
 def _min_of(values, node):
-    return apply_op("min", (values[_best_index(values, operator.lt)],), node)
+    return apply_op("min", tuple(values), node)
 
 
 def _matmul(a, b, dtype):

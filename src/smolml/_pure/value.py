@@ -16,6 +16,7 @@ file), which compute in Python floats like every Value and round the result to t
 nearest float32 as they store it.
 """
 import math
+import operator
 
 from smolml import _backend
 from smolml._dtype import round_float32
@@ -169,6 +170,26 @@ def _pow_backward(g, out, a, b):
     return (da, db)
 
 
+def first_best(xs, better):
+    """The index of the first of the numbers `xs` that no later one beats; a nan wins,
+    as in NumPy's argmax."""
+    best = 0
+    for i in range(1, len(xs)):
+        if math.isnan(xs[best]):
+            break
+        if better(xs[i], xs[best]) or math.isnan(xs[i]):
+            best = i
+    return best
+
+
+def _to_selected(g, xs, better):
+    # max and min: every element is an input, the gradient goes to the selected one and
+    # 0 to the others (so a 0 · inf further back is nan, as on the engine and in PyTorch)
+    grads = [0.0] * len(xs)
+    grads[first_best(xs, better)] = g
+    return tuple(grads)
+
+
 def _dot_backward(g, out, *xs):
     k = len(xs) // 2
     a, b = xs[:k], xs[k:]
@@ -203,8 +224,10 @@ defop("sum",     total,                        lambda g, out, *xs: (g,) * len(xs
 defop("dot",     dot,                          _dot_backward)
 defop("copy",    lambda a: a,                  lambda g, out, a: (g,))
 defop("astype",  lambda a: a,                  lambda g, out, a: (g,))   # rounding: the node class
-defop("max",     lambda a: a,                  lambda g, out, a: (g,))   # a: the selected element
-defop("min",     lambda a: a,                  lambda g, out, a: (g,))
+defop("max",     lambda *xs: xs[first_best(xs, operator.gt)],
+      lambda g, out, *xs: _to_selected(g, xs, operator.gt))
+defop("min",     lambda *xs: xs[first_best(xs, operator.lt)],
+      lambda g, out, *xs: _to_selected(g, xs, operator.lt))
 
 
 def topological_order(root):
