@@ -88,6 +88,7 @@ cdef int init_storage(MLArray a, tuple shape, bint single) except -1:
     a.numel = size
     a.op = OP_LEAF
     a.single = single
+    a.built = True
     if len(shape) == 0:
         a.value_ptr = &a.inline_value
     else:

@@ -54,3 +54,5 @@ cdef class MLArray(Node):
     cdef object grad_array      # ndarray owning grad_ptr (N-d arrays), else None
     cdef double c1              # clip's upper bound
     cdef int grad_state         # a GradState: what grad_ptr holds (grad_buffers.pxi)
+    cdef bint built             # shape and buffers set (by __init__ or an op): they stay so,
+                                # since handles and gradients point into them

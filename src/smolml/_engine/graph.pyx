@@ -59,6 +59,20 @@ cdef extern from "Python.h":
     PyObject* PyObject_Init(PyObject* op, TypeSlots* type) noexcept
     void PyObject_Free(void* p) noexcept
 
+cdef extern from *:
+    """
+    /* A temporary the interpreter alone holds: the operand of `x @ W + b` that nobody
+       named. From CPython 3.14 a named local can sit at reference count 1 while its
+       value is on the stack (a borrowed load), so only the interpreter's own test is
+       safe there; before 3.14 a reference count of 1 means exactly that. */
+    #if PY_VERSION_HEX >= 0x030E0000
+    #define smolml_is_unique_temporary(o) PyUnstable_Object_IsUniqueReferencedTemporary(o)
+    #else
+    #define smolml_is_unique_temporary(o) (Py_REFCNT(o) == 1)
+    #endif
+    """
+    bint is_unique_temporary "smolml_is_unique_temporary" (object o) noexcept
+
 cdef extern from "numpy/arrayobject.h":
     # np.dot in C: BLAS for float64 and float32 operands, without a Python-level call.
     object PyArray_MatrixProduct2(object a, object b, cnp.PyArrayObject* out)

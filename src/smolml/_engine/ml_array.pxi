@@ -13,6 +13,13 @@ cdef class MLArray(Node):
     _smolml_backend = NAME
     __array_ufunc__ = None          # ndarray <op> MLArray defers to our reflected ops
 
+    def __cinit__(self, *args, **kwargs):
+        # Node's __cinit__ ran first: a 0-d 0.0 whose gradient buffer is absent, until
+        # __init__ (or the op making it) gives it its shape and buffers
+        self.shape = ()
+        self.numel = 1
+        self.grad_ptr = NULL
+
     def __dealloc__(self):
         cdef Py_ssize_t nbytes = self.numel * itemsize(self.single)
         recycle(self.value_array, nbytes, self.shape, self.single)
@@ -23,6 +30,10 @@ cdef class MLArray(Node):
         ndarray. dtype: float64 or float32; None keeps an MLArray's or a float ndarray's
         dtype and gives anything else the default dtype (`smolml.get_default_dtype()`)."""
         cdef bint single
+        if self.built:
+            raise RuntimeError(
+                f"cannot re-initialize an MLArray (shape {self.shape}): element views and the "
+                f"graph may share its numbers; make a new MLArray instead")
         if is_real(data):
             init_storage(self, (), want_single(dtype))
             store(self.value_ptr, self.single, float(data))
@@ -415,12 +426,7 @@ cdef class MLArray(Node):
         self.zero_grad()
         if self.op == OP_ELEMENT:
             return self     # an element view has no history of its own: keep the alias
-        self.parent_a = None
-        self.parent_b = None
-        self.parents_more = None
-        self.constant_side = 0
-        self.op = OP_LEAF
-        self.extra = None
+        cut_history(self)
         return self
 
     def update_values(self, new_data):

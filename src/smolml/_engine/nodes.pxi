@@ -47,6 +47,7 @@ cdef MLArray new_array(tuple shape, bint single):
     a.shape = shape
     a.numel = size
     a.single = single
+    a.built = True
     if len(shape) == 0:
         a.value_ptr = &a.inline_value
     else:
@@ -154,6 +155,16 @@ cdef tuple prev_of(Node node):
     if node.parent_a is not None:
         return (node.parent_a,)
     return ()
+
+
+cdef inline void cut_history(Node node) noexcept:
+    """Make node a leaf: no parents, no op (restart(), Value.__init__ run again)."""
+    node.parent_a = None
+    node.parent_b = None
+    node.parents_more = None
+    node.constant_side = 0
+    node.op = OP_LEAF
+    node.extra = None
 
 
 cdef Value constant(double x):

@@ -108,6 +108,10 @@ class MLArray:
     __array_ufunc__ = None   # `ndarray + MLArray` must call our __radd__, not loop in NumPy
 
     def __init__(self, data, requires_grad=True, dtype=None):
+        if hasattr(self, "_values"):
+            raise RuntimeError(
+                f"cannot re-initialize an MLArray (shape {self.shape}): element views and the "
+                f"graph may share its numbers; make a new MLArray instead")
         dtype = _dtype.dtype(dtype) if dtype is not None else _source_dtype(data)
         shape, items = _shapes.parse_nested(data, _is_element, _array_items)
         requires_grad = bool(requires_grad)
