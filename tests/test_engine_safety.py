@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-from tests.conftest import AVAILABLE_BACKENDS
+from conftest import AVAILABLE_BACKENDS
 
 
 def run(backend, *pieces):

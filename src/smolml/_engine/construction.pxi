@@ -148,6 +148,20 @@ cdef MLArray draw(tuple shape, object sample, object dtype):
     return out
 
 
+def array_from_state(shape, dtype_name, numbers, grad, requires_grad):
+    """The MLArray of a pickle, checked by smolml._copying.rebuild_array: `numbers` and
+    `grad` (or None) are little-endian bytes of the right size."""
+    cdef bint single = dtype_name == "float32"
+    kind = "<f4" if single else "<f8"
+    cdef MLArray out = new_array(shape, single)
+    copy_numbers(out, np.frombuffer(numbers, dtype=kind))
+    out.requires_grad = requires_grad
+    if grad is not None:
+        source = as_numbers(np.frombuffer(grad, dtype=kind), single)
+        memcpy(grad_to_overwrite(out), cnp.PyArray_DATA(source), out.numel * itemsize(single))
+    return out
+
+
 def zeros(*shape, dtype=None):
     cdef MLArray out = new_array(_shapes.check_shape(shape), want_single(dtype))
     memset(out.value_ptr, 0, out.numel * itemsize(out.single))

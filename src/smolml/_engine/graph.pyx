@@ -44,7 +44,7 @@ from smolml._engine.kernels cimport (
     convert, add_convert, softmax_cross_entropy_forward, softmax_cross_entropy_backward,
     dropout)
 
-from smolml import _backend, _dtype, _shapes
+from smolml import _backend, _copying, _dtype, _shapes
 from smolml._random import rng
 
 cnp.import_array()

@@ -142,6 +142,19 @@ cdef class MLArray(Node):
             return _shapes.format_array(self.shape, flat, _dtype.float32)
         return _shapes.format_array(self.shape, flat)
 
+    def __reduce__(self):
+        """copy, deepcopy and pickle: a leaf of the same numbers, gradient, dtype and
+        requires_grad, sharing nothing with self (smolml._copying)."""
+        kind = "<f4" if self.single else "<f8"
+        grad = None
+        if self.grad_ptr != NULL:
+            grad_to_read(self)
+            grad = array_view(self, True).astype(kind, copy=False).tobytes()
+        return (_copying.rebuild_array,
+                (NAME, self.shape, "float32" if self.single else "float64",
+                 array_view(self, False).astype(kind, copy=False).tobytes(), grad,
+                 self.requires_grad))
+
     # ---- NumPy and PyTorch habits (the pure backend's names; NumPy does the work:
     #      none of these records a graph node that needs a backward rule of its own)
     def tolist(self):

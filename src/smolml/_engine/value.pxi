@@ -150,6 +150,11 @@ cdef class Value(Node):
     def __repr__(self):
         return f"Value(data={self.data!r}, grad={self.grad!r})"
 
+    def __reduce__(self):
+        # copy, deepcopy and pickle give a leaf of the same number and gradient
+        # (smolml._copying); a handle onto an element copies as a plain Value
+        return (_copying.rebuild_value, (NAME, self.data, self.grad, self.requires_grad))
+
 
 cdef double compared(object other) except? -1.0:
     if isinstance(other, Value):

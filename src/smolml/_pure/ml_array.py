@@ -21,7 +21,7 @@ import math
 import operator
 import sys
 
-from smolml import _backend, _dtype, _shapes
+from smolml import _backend, _copying, _dtype, _shapes
 from smolml._dtype import float32, float64
 from smolml._random import rng
 from smolml._pure.value import (
@@ -201,6 +201,14 @@ class MLArray:
 
     def __repr__(self):
         return _shapes.format_array(self.shape, [v.data for v in self._values], self.dtype)
+
+    def __reduce__(self):
+        """copy, deepcopy and pickle: a leaf of the same numbers, gradient, dtype and
+        requires_grad, sharing nothing with self (smolml._copying)."""
+        name = self.dtype.name
+        return (_copying.rebuild_array,
+                (NAME, self.shape, name, _copying.encode([v.data for v in self._values], name),
+                 _copying.encode([v.grad for v in self._values], name), self.requires_grad))
 
     @property
     def nbytes(self):
@@ -754,6 +762,17 @@ def _filled(shape, make, dtype):
     node = _NODE[dtype]
     values = [node(make()) for _ in range(_shapes.size_of(shape))]
     return MLArray._from_values(values, shape, True, dtype)
+
+
+def array_from_state(shape, dtype_name, numbers, grad, requires_grad):
+    """The MLArray of a pickle, checked by smolml._copying.rebuild_array."""
+    dtype = _dtype.dtype(dtype_name)
+    node = _NODE[dtype]
+    values = [node(x, requires_grad=requires_grad) for x in _copying.decode(numbers, dtype_name)]
+    if grad is not None:
+        for v, g in zip(values, _copying.decode(grad, dtype_name)):
+            v.grad = g
+    return MLArray._from_values(values, shape, requires_grad, dtype)
 
 
 def zeros(*shape, dtype=None):

@@ -17,7 +17,7 @@ nearest float32 as they store it.
 """
 import math
 
-from smolml import _backend
+from smolml import _backend, _copying
 from smolml._dtype import round_float32
 from smolml._shapes import describe, is_number, reject_modulo
 
@@ -405,6 +405,12 @@ class Value:
 
     def __repr__(self):
         return f"Value(data={self.data!r}, grad={self.grad!r})"
+
+    def __reduce__(self):
+        # copy, deepcopy and pickle give a leaf of the same number and gradient
+        # (smolml._copying); an element of a float32 array copies as a plain Value
+        return (_copying.rebuild_value, (NAME, float(self.data), float(self.grad),
+                                         self.requires_grad))
 
 
 # ---------------------------------------------------------------- running an op
