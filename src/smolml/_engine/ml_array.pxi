@@ -404,7 +404,8 @@ cdef class MLArray(Node):
         return out
 
     def __setitem__(self, index, value):
-        """Write numbers into the selected elements (broadcast); no graph link."""
+        """Write numbers into the selected elements (broadcast); no graph link. The
+        array's version goes up: backward refuses a graph that read the old numbers."""
         plan, out_shape = _shapes.index_plan(index, self.shape)
         numbers = broadcast_numbers(value, out_shape)
         if len(self.shape) == 0:
@@ -412,6 +413,7 @@ cdef class MLArray(Node):
         else:
             with np.errstate(over="ignore"):    # float32 overflow gives ±inf quietly
                 self.value_array[numpy_index(plan)] = numbers
+        bump_version(self)
 
     # ---- gradients
     def backward(self):
@@ -443,14 +445,17 @@ cdef class MLArray(Node):
         return self
 
     def update_values(self, new_data):
-        """Copy new numbers into this array in place (broadcast to its shape)."""
+        """Copy new numbers into this array in place (broadcast to its shape); its version
+        goes up, as for every in-place change."""
         if type(new_data) is MLArray and (<MLArray>new_data).shape == self.shape:
             # the optimizer's case: one memcpy (or one conversion)
             convert(self.single, self.value_ptr, (<MLArray>new_data).single,
                     (<MLArray>new_data).value_ptr, self.numel)
+            bump_version(self)
             return self
         numbers = broadcast_numbers(new_data, self.shape)
         copy_numbers(self, np.ascontiguousarray(numbers))
+        bump_version(self)
         return self
 
     # ---- SmolML's helpers

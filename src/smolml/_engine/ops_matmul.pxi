@@ -112,5 +112,5 @@ cdef int add_product(MLArray target, object left, object right) except -1:
     return 0
 
 
-defop(OP_MATMUL, "matmul", backward_matmul)
-defop(OP_LINEAR, "linear", backward_linear)
+defop(OP_MATMUL, "matmul", backward_matmul, B_IF_A | A_IF_B)
+defop(OP_LINEAR, "linear", backward_linear, B_IF_A | A_IF_B)

@@ -121,6 +121,7 @@ class MLArray:
         self.requires_grad = requires_grad
         self._values = [_element(item, requires_grad, node) for item in items]
         self._nested = None
+        self._viewed = None     # for an element view: the array whose element it is
 
     @classmethod
     def _from_values(cls, values, shape, requires_grad, dtype):
@@ -132,6 +133,7 @@ class MLArray:
         array.requires_grad = requires_grad
         array._values = values
         array._nested = None
+        array._viewed = None
         return array
 
     # ------------------------------------------------------------ views of the data
@@ -284,7 +286,16 @@ class MLArray:
         forward = OPS[op][0]
         for v, x in zip(self._values, numbers):
             v.data = forward(v.data, x)
+        self._changed()
         return self
+
+    def _changed(self):
+        """The numbers were changed in place: every element's version goes up (an
+        array's elements count together, as the engine's buffer does; an element view
+        counts for its whole array, as an engine view shares its array's count)."""
+        owner = self if self._viewed is None else self._viewed
+        for v in owner._values:
+            v._version += 1
 
     def _unary(self, op):
         node = _NODE[self.dtype]
@@ -502,8 +513,10 @@ class MLArray:
         plan, shape = _shapes.index_plan(index, self.shape)
         offsets = _shapes.plan_offsets(plan, self.shape)
         if not shape and self.shape:
-            return MLArray._from_values([self._values[offsets[0]]], (),
+            view = MLArray._from_values([self._values[offsets[0]]], (),
                                         self.requires_grad and is_grad_enabled(), self.dtype)
+            view._viewed = self
+            return view
         return self._gather(offsets, shape)
 
     def __setitem__(self, index, value):
@@ -513,11 +526,13 @@ class MLArray:
         offsets = _shapes.plan_offsets(plan, self.shape)
         for i, x in zip(offsets, _numbers_for(value, shape)):
             self._values[i].data = x
+        self._changed()
 
     def update_values(self, new_data):
         """Copy numbers (broadcast to self.shape) into this array's values; returns self."""
         for v, x in zip(self._values, _numbers_for(new_data, self.shape)):
             v.data = x
+        self._changed()
         return self
 
     # ------------------------------------------------------------ reductions
@@ -655,6 +670,7 @@ class MLArray:
             v.grad = 0.0
             v._prev = ()
             v._op = ""
+            v._saved = None
         return self
 
     # ------------------------------------------------------------ constructors
