@@ -94,6 +94,22 @@ def test_zero_d_comparison_in_if(backend):
         bool(MLArray([1.0, 2.0]) > 0)
 
 
+@pytest.mark.parametrize("data", [0.0, 2.5, -0.0, [0.0], [[3.0]], float("nan"),
+                                  [0.0, 0.0], [1.0, 1.0], [], [[0.0, 1.0]]])
+def test_truth_is_numpys(backend, data):
+    """bool() of a size-1 array is its number's truth; any other size is ambiguous
+    (a ValueError, as NumPy's), never the truth of len()."""
+    expected = np.array(data)
+    if expected.size == 1:
+        assert bool(MLArray(data)) is bool(expected)
+        assert bool(MLArray(data, dtype="float32")) is bool(expected)
+    else:
+        with pytest.raises(ValueError):
+            bool(expected)
+        with pytest.raises(ValueError, match="ambiguous"):
+            bool(MLArray(data))
+
+
 def test_accuracy_with_argmax_and_equality(backend):
     probabilities = np.array([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7], [0.6, 0.4]])
     labels = np.array([1.0, 1.0, 1.0, 0.0])

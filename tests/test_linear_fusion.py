@@ -66,3 +66,25 @@ def test_a_bias_that_needs_no_gradient(backend):
     (x @ w + b).sum().backward()
     np.testing.assert_allclose(w.grad().numpy(), X.T @ np.ones((2, 2)), rtol=1e-12)
     np.testing.assert_array_equal(b.grad().numpy(), [0.0, 0.0])
+
+
+def test_a_named_product_keeps_its_numbers_when_a_bias_is_added(backend):
+    """`p = x @ W; q = p + b`: p is a named local, so the bias must go into a new buffer,
+    on every interpreter (from CPython 3.14 a local can sit at reference count 1 while
+    it is read, so the engine asks the interpreter whether p is a temporary)."""
+    def layer(x, w, b):
+        p = x @ w
+        q = p + b
+        r = b + p
+        return p, q, r
+
+    x = MLArray(X, requires_grad=False)
+    w = MLArray(W)
+    b = MLArray([1.0, -1.0])
+    for _ in range(3):              # warm the specializing interpreter up
+        p, q, r = layer(x, w, b)
+        np.testing.assert_allclose(p.numpy(), X @ W, rtol=1e-12)
+        np.testing.assert_allclose(q.numpy(), X @ W + [1.0, -1.0], rtol=1e-12)
+        np.testing.assert_allclose(r.numpy(), X @ W + [1.0, -1.0], rtol=1e-12)
+    if backend == "engine":
+        assert p._op == "matmul"

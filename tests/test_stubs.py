@@ -31,7 +31,7 @@ UNLISTED_DUNDERS = {"__repr__", "__str__", "__hash__", "__array_ufunc__", "__ini
                     "__init__", "__qualname__", "__annotations__", "__firstlineno__",
                     "__static_attributes__", "__pyx_vtable__", "__reduce_cython__",
                     "__setstate_cython__", "__copy__", "__deepcopy__", "__getnewargs__",
-                    "__match_args__"}
+                    "__match_args__", "__slotnames__"}   # copyreg caches __slotnames__ at pickling
 
 
 def module_name(stub):

@@ -29,8 +29,10 @@ cdef int topological_order(Node root, NodeList* order) except -1:
     """Fill `order` with the nodes reachable from root, parents before children: an
     iterative depth-first post-order (no recursion, so a chain of any length works),
     parents visited in `_prev` order. A node is visited once per sort: its `mark`
-    holds the number of the sort that last saw it. Each interior node's gradient is
-    zeroed as it is placed (backward recomputes it), while the node is in cache."""
+    holds the number of the sort that last saw it. Each interior node's saved inputs
+    are checked (check_saved) and its gradient zeroed as it is placed (backward
+    recomputes it), while the node is in cache: a stale input is refused before any
+    gradient is written."""
     global visit_epoch
     visit_epoch += 1
     cdef unsigned long epoch = visit_epoch
@@ -55,6 +57,8 @@ cdef int topological_order(Node root, NodeList* order) except -1:
                 stack.size -= 1
                 node_list_push(order, <PyObject*>node)
                 if node.op != OP_LEAF and node.op != OP_ELEMENT:
+                    if OP_SAVES[node.op] and node.requires_grad:
+                        check_saved(node)
                     if type(node) is Value:
                         store(node.grad_ptr, node.single, 0.0)
                     else:

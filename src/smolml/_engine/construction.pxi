@@ -114,6 +114,7 @@ cdef int init_storage(MLArray a, tuple shape, bint single) except -1:
     a.numel = size
     a.op = OP_LEAF
     a.single = single
+    a.built = True
     if buffer is None:
         a.value_ptr = &a.inline_value
     else:
@@ -173,6 +174,20 @@ cdef MLArray draw(tuple shape, object sample, object dtype):
     elif out.numel:
         copy_numbers(out, sample(out.numel, None))
     out.requires_grad = True
+    return out
+
+
+def array_from_state(shape, dtype_name, numbers, grad, requires_grad):
+    """The MLArray of a pickle, checked by smolml._copying.rebuild_array: `numbers` and
+    `grad` (or None) are little-endian bytes of the right size."""
+    cdef bint single = dtype_name == "float32"
+    kind = "<f4" if single else "<f8"
+    cdef MLArray out = new_array(shape, single)
+    copy_numbers(out, np.frombuffer(numbers, dtype=kind))
+    out.requires_grad = requires_grad
+    if grad is not None:
+        source = as_numbers(np.frombuffer(grad, dtype=kind), single)
+        memcpy(grad_to_overwrite(out), cnp.PyArray_DATA(source), out.numel * itemsize(single))
     return out
 
 

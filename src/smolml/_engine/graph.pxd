@@ -36,10 +36,13 @@ cdef class Node:
                                 # the scale of sum (1) and mean (1/n), clip's lower bound
     cdef unsigned long mark     # last topological sort that visited this node
     cdef Py_ssize_t next_parent # iterative DFS cursor
-    cdef int op                 # an Op code (ops.pxd): selects the backward rule in the op table
-    cdef int constant_side      # scalar binary op with a number operand: 1 if it is a, 2 if b
+    cdef unsigned int saved_a   # parent_a's version when this node was made (version_of)
+    cdef unsigned int saved_b   # parent_b's version when this node was made
     cdef readonly bint requires_grad  # gradient wanted: a tracked leaf lies upstream
-    cdef bint single            # the buffers hold float32 (a float32 MLArray or its handle)
+    cdef unsigned char op       # an Op code (ops.pxd): selects the backward rule in the op table
+    cdef unsigned char constant_side  # scalar binary op with a number operand: 1 if it is a, 2 if b
+    cdef unsigned char single   # 1 if the buffers hold float32 (a float32 MLArray or its handle)
+                                # (the small fields keep a Value at 120 bytes)
 
 
 cdef class Value(Node):
@@ -54,3 +57,7 @@ cdef class MLArray(Node):
     cdef object grad_array      # ndarray owning grad_ptr (N-d arrays), else None
     cdef double c1              # clip's upper bound
     cdef int grad_state         # a GradState: what grad_ptr holds (grad_buffers.pxi)
+    cdef unsigned int version   # in-place changes of its numbers so far (an element view
+                                # counts in its array's field: views share the count)
+    cdef bint built             # shape and buffers set (by __init__ or an op): they stay so,
+                                # since handles and gradients point into them

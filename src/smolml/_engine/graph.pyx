@@ -44,7 +44,7 @@ from smolml._engine.kernels cimport (
     convert, add_convert, softmax_cross_entropy_forward, softmax_cross_entropy_backward,
     dropout)
 
-from smolml import _backend, _dtype, _memory, _random, _shapes
+from smolml import _backend, _copying, _dtype, _memory, _random, _shapes
 
 cnp.import_array()
 
@@ -57,6 +57,20 @@ cdef extern from "Python.h":
     PyObject* PyType_GenericAlloc(TypeSlots* type, Py_ssize_t nitems) noexcept
     PyObject* PyObject_Init(PyObject* op, TypeSlots* type) noexcept
     void PyObject_Free(void* p) noexcept
+
+cdef extern from *:
+    """
+    /* A temporary the interpreter alone holds: the operand of `x @ W + b` that nobody
+       named. From CPython 3.14 a named local can sit at reference count 1 while its
+       value is on the stack (a borrowed load), so only the interpreter's own test is
+       safe there; before 3.14 a reference count of 1 means exactly that. */
+    #if PY_VERSION_HEX >= 0x030E0000
+    #define smolml_is_unique_temporary(o) PyUnstable_Object_IsUniqueReferencedTemporary(o)
+    #else
+    #define smolml_is_unique_temporary(o) (Py_REFCNT(o) == 1)
+    #endif
+    """
+    bint is_unique_temporary "smolml_is_unique_temporary" (object o) noexcept
 
 cdef extern from "numpy/arrayobject.h":
     # np.dot in C: BLAS for float64 and float32 operands, without a Python-level call.

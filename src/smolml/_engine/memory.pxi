@@ -23,6 +23,12 @@ cdef inline int hand_over(object parent) except -1:
 @cython.no_gc
 cdef class Node:
 
+    def __cinit__(self, *args, **kwargs):
+        # before anything else can touch it, even Node.__new__(Node) from Python: a node
+        # is a valid 0-d 0.0 from the start, so no field of it is ever read as NULL
+        self.value_ptr = &self.inline_value
+        self.grad_ptr = &self.inline_grad
+
     def __dealloc__(self):
         global releasing
         if self.parent_a is None and self.parent_b is None and self.parents_more is None:

@@ -13,6 +13,13 @@ cdef class MLArray(Node):
     _smolml_backend = NAME
     __array_ufunc__ = None          # ndarray <op> MLArray defers to our reflected ops
 
+    def __cinit__(self, *args, **kwargs):
+        # Node's __cinit__ ran first: a 0-d 0.0 whose gradient buffer is absent, until
+        # __init__ (or the op making it) gives it its shape and buffers
+        self.shape = ()
+        self.numel = 1
+        self.grad_ptr = NULL
+
     def __dealloc__(self):
         cdef Py_ssize_t nbytes = self.numel * itemsize(self.single)
         recycle(self.value_array, nbytes, self.shape, self.single)
@@ -23,6 +30,10 @@ cdef class MLArray(Node):
         ndarray. dtype: float64 or float32; None keeps an MLArray's or a float ndarray's
         dtype and gives anything else the default dtype (`smolml.get_default_dtype()`)."""
         cdef bint single
+        if self.built:
+            raise RuntimeError(
+                f"cannot re-initialize an MLArray (shape {self.shape}): element views and the "
+                f"graph may share its numbers; make a new MLArray instead")
         if is_real(data):
             init_storage(self, (), want_single(dtype))
             store(self.value_ptr, self.single, float(data))
@@ -130,6 +141,19 @@ cdef class MLArray(Node):
         if self.single:
             return _shapes.format_array(self.shape, flat, _dtype.float32)
         return _shapes.format_array(self.shape, flat)
+
+    def __reduce__(self):
+        """copy, deepcopy and pickle: a leaf of the same numbers, gradient, dtype and
+        requires_grad, sharing nothing with self (smolml._copying)."""
+        kind = "<f4" if self.single else "<f8"
+        grad = None
+        if self.grad_ptr != NULL:
+            grad_to_read(self)
+            grad = array_view(self, True).astype(kind, copy=False).tobytes()
+        return (_copying.rebuild_array,
+                (NAME, self.shape, "float32" if self.single else "float64",
+                 array_view(self, False).astype(kind, copy=False).tobytes(), grad,
+                 self.requires_grad))
 
     # ---- NumPy and PyTorch habits (the pure backend's names; NumPy does the work:
     #      none of these records a graph node that needs a backward rule of its own)
@@ -392,7 +416,8 @@ cdef class MLArray(Node):
         return out
 
     def __setitem__(self, index, value):
-        """Write numbers into the selected elements (broadcast); no graph link."""
+        """Write numbers into the selected elements (broadcast); no graph link. The
+        array's version goes up: backward refuses a graph that read the old numbers."""
         plan, out_shape = _shapes.index_plan(index, self.shape)
         numbers = broadcast_numbers(value, out_shape)
         if len(self.shape) == 0:
@@ -400,6 +425,7 @@ cdef class MLArray(Node):
         else:
             with np.errstate(over="ignore"):    # float32 overflow gives ±inf quietly
                 self.value_array[numpy_index(plan)] = numbers
+        bump_version(self)
 
     # ---- gradients
     def backward(self):
@@ -427,23 +453,21 @@ cdef class MLArray(Node):
         self.zero_grad()
         if self.op == OP_ELEMENT:
             return self     # an element view has no history of its own: keep the alias
-        self.parent_a = None
-        self.parent_b = None
-        self.parents_more = None
-        self.constant_side = 0
-        self.op = OP_LEAF
-        self.extra = None
+        cut_history(self)
         return self
 
     def update_values(self, new_data):
-        """Copy new numbers into this array in place (broadcast to its shape)."""
+        """Copy new numbers into this array in place (broadcast to its shape); its version
+        goes up, as for every in-place change."""
         if type(new_data) is MLArray and (<MLArray>new_data).shape == self.shape:
             # the optimizer's case: one memcpy (or one conversion)
             convert(self.single, self.value_ptr, (<MLArray>new_data).single,
                     (<MLArray>new_data).value_ptr, self.numel)
+            bump_version(self)
             return self
         numbers = broadcast_numbers(new_data, self.shape)
         copy_numbers(self, np.ascontiguousarray(numbers))
+        bump_version(self)
         return self
 
     # ---- SmolML's helpers

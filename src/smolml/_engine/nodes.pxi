@@ -47,6 +47,7 @@ cdef MLArray new_array(tuple shape, bint single):
     a.shape = shape
     a.numel = size
     a.single = single
+    a.built = True
     if len(shape) == 0:
         a.value_ptr = &a.inline_value
     else:
@@ -55,14 +56,35 @@ cdef MLArray new_array(tuple shape, bint single):
     return a
 
 
+cdef inline unsigned int version_of(Node node) noexcept:
+    """How many in-place changes node's numbers have had: an MLArray's count, its array's
+    for an element view; 0 for a Value (its numbers are SmolML's `.data`, as PyTorch's
+    `.data` is: writing them is not counted)."""
+    if node.op == OP_ELEMENT:
+        node = node.parent_a
+    return (<MLArray>node).version if isinstance(node, MLArray) else 0
+
+
+cdef inline void bump_version(Node node) noexcept:
+    """node's numbers were changed in place (`+=` under no_grad, `[...] =`, update_values)."""
+    if node.op == OP_ELEMENT:
+        node = node.parent_a
+    if isinstance(node, MLArray):
+        (<MLArray>node).version += 1
+
+
 cdef inline void record(Node out, int op, Node a, Node b=None) noexcept:
     """Link `out` to its inputs if grad mode is on and one of them wants a gradient;
-    otherwise `out` stays a leaf that tracks nothing."""
+    otherwise `out` stays a leaf that tracks nothing. The inputs' versions are kept, for
+    backward to check that the numbers its rule reads are still those of the forward."""
     if (a.requires_grad or (b is not None and b.requires_grad)) and grad_enabled():
         out.requires_grad = True
         out.op = op
         out.parent_a = a
         out.parent_b = b
+        out.saved_a = version_of(a)
+        if b is not None:
+            out.saved_b = version_of(b)
 
 
 cdef inline void record_constant(Node out, int op, Node x, double number,
@@ -76,8 +98,10 @@ cdef inline void record_constant(Node out, int op, Node x, double number,
         out.c0 = number
         if side == 1:
             out.parent_b = x
+            out.saved_b = version_of(x)
         else:
             out.parent_a = x
+            out.saved_a = version_of(x)
 
 
 cdef inline int record_many(Node out, int op, tuple parents) except -1:
@@ -156,25 +180,77 @@ cdef tuple prev_of(Node node):
     return ()
 
 
+cdef inline void cut_history(Node node) noexcept:
+    """Make node a leaf: no parents, no op (restart(), Value.__init__ run again)."""
+    node.parent_a = None
+    node.parent_b = None
+    node.parents_more = None
+    node.constant_side = 0
+    node.op = OP_LEAF
+    node.extra = None
+
+
 cdef Value constant(double x):
     cdef Value v = new_value(x)
     v.requires_grad = False
     return v
 
 
-# The op table: one row per op code (ops.pxd), its name (`_op`) and its backward rule,
-# which adds the node's gradient times its partials into its parents' gradients. Each
+# The op table: one row per op code (ops.pxd), its name (`_op`), its backward rule,
+# which adds the node's gradient times its partials into its parents' gradients, and
+# which numbers that rule reads for each input's gradient (Saves: an input's, the other
+# input's, the node's own), which backward checks are unchanged since the forward
+# (check_saved). Each
 # family piece (ops_*.pxi) registers its rows with defop beside its forward and
-# backward functions, as the pure backend registers its rows in OPS.
+# backward functions, as the pure backend registers its rows in OPS and SAVES.
 ctypedef int (*BackwardRule)(Node node) except -1
 cdef BackwardRule OP_RULES[OP_COUNT]
+cdef unsigned char OP_SAVES[OP_COUNT]
 OP_NAMES = [""] * OP_COUNT
 
+cdef enum Saves:
+    # the numbers a rule reads to make the gradient of its first input (a), of its second (b)
+    A_IF_A = 1
+    B_IF_A = 2
+    OUT_IF_A = 4
+    A_IF_B = 8
+    B_IF_B = 16
+    OUT_IF_B = 32
 
-cdef int defop(int op, str name, BackwardRule rule) except -1:
+
+cdef int defop(int op, str name, BackwardRule rule, int saves=0) except -1:
     OP_RULES[op] = rule
     OP_NAMES[op] = name
+    OP_SAVES[op] = saves
     return 0
+
+
+cdef int check_saved(Node node) except -1:
+    """RuntimeError, as PyTorch's, if a number that node's rule will read (for the
+    gradients its inputs want) was changed in place after node was made: one integer
+    compare per saved input."""
+    cdef int saves = OP_SAVES[node.op]
+    cdef Node a = node.parent_a, b = node.parent_b
+    cdef bint wants_a = a is not None and a.requires_grad
+    cdef bint wants_b = b is not None and b.requires_grad
+    if a is not None and ((wants_a and saves & A_IF_A) or (wants_b and saves & A_IF_B)):
+        if version_of(a) != node.saved_a:
+            return stale_input(node, a, node.saved_a)
+    if b is not None and ((wants_a and saves & B_IF_A) or (wants_b and saves & B_IF_B)):
+        if version_of(b) != node.saved_b:
+            return stale_input(node, b, node.saved_b)
+    if (wants_a and saves & OUT_IF_A) or (wants_b and saves & OUT_IF_B):
+        if version_of(node) != 0:
+            return stale_input(node, node, 0)
+    return 0
+
+
+cdef int stale_input(Node node, Node changed, unsigned int expected) except -1:
+    what = "output" if changed is node else "input"
+    raise RuntimeError(
+        f"one of the arrays needed for gradient computation has been modified by an "
+        f"in-place operation: {prev_op_name(node)} {what} of shape {shape_of(changed)} is "
+        f"at version {version_of(changed)}; expected version {expected}")
 
 
 cdef int backward_missing(Node node) except -1:

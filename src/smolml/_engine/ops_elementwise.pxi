@@ -113,7 +113,8 @@ cdef Node binary_op(int op, Node a, Node b, bint as_value):
 
 cdef object inplace_op(int op, MLArray self, object other):
     """self <op>= other: in place when grad mode is off and other broadcasts to self's
-    shape (the result rounded to self's dtype); otherwise self <op> other, a new node."""
+    shape (the result rounded to self's dtype; self's version goes up); otherwise
+    self <op> other, a new node."""
     cdef Broadcast bc
     cdef Node b = array_operand(other)
     cdef Node result
@@ -128,12 +129,14 @@ cdef object inplace_op(int op, MLArray self, object other):
         # float32 -= float64: computed in float64, then rounded into self (NumPy's rule)
         result = binary_op(op, self, b, False)
         convert(True, self.value_ptr, False, result.value_ptr, self.numel)
+        bump_version(self)
         return self
     if len(shape_b) == 0:
         b = new_value(value_of(b))      # a 0-d operand may alias one of self's elements
     b = as_dtype(b, self.single)
     setup_broadcast(&bc, self.shape, self.shape, shape_b)
     binary_forward(op, self.single, self.value_ptr, b.value_ptr, self.value_ptr, &bc)
+    bump_version(self)
     return self
 
 
@@ -235,19 +238,19 @@ cdef int backward_elementwise_unary(Node node) except -1:
 
 defop(OP_ADD, "+", backward_elementwise_binary)
 defop(OP_SUB, "-", backward_elementwise_binary)
-defop(OP_MUL, "*", backward_elementwise_binary)
-defop(OP_DIV, "/", backward_elementwise_binary)
-defop(OP_POW, "**", backward_elementwise_binary)
+defop(OP_MUL, "*", backward_elementwise_binary, B_IF_A | A_IF_B)
+defop(OP_DIV, "/", backward_elementwise_binary, B_IF_A | A_IF_B | B_IF_B)
+defop(OP_POW, "**", backward_elementwise_binary, A_IF_A | B_IF_A | A_IF_B | OUT_IF_B)
 defop(OP_NEG, "neg", backward_elementwise_unary)
-defop(OP_EXP, "exp", backward_elementwise_unary)
-defop(OP_LOG, "log", backward_elementwise_unary)
-defop(OP_LOG1P, "log1p", backward_elementwise_unary)
-defop(OP_SQRT, "sqrt", backward_elementwise_unary)
-defop(OP_ABS, "abs", backward_elementwise_unary)
-defop(OP_RELU, "ReLU", backward_elementwise_unary)
-defop(OP_TANH, "tanh", backward_elementwise_unary)
-defop(OP_SIGMOID, "sigmoid", backward_elementwise_unary)
-defop(OP_CLIP, "clip", backward_elementwise_unary)
+defop(OP_EXP, "exp", backward_elementwise_unary, OUT_IF_A)
+defop(OP_LOG, "log", backward_elementwise_unary, A_IF_A)
+defop(OP_LOG1P, "log1p", backward_elementwise_unary, A_IF_A)
+defop(OP_SQRT, "sqrt", backward_elementwise_unary, OUT_IF_A)
+defop(OP_ABS, "abs", backward_elementwise_unary, A_IF_A)
+defop(OP_RELU, "ReLU", backward_elementwise_unary, A_IF_A)
+defop(OP_TANH, "tanh", backward_elementwise_unary, OUT_IF_A)
+defop(OP_SIGMOID, "sigmoid", backward_elementwise_unary, OUT_IF_A)
+defop(OP_CLIP, "clip", backward_elementwise_unary, A_IF_A)
 
 
 cdef tuple elementwise_op_names():

@@ -33,8 +33,8 @@ cdef object add_bias(MLArray product, Node bias):
     becomes OP_LINEAR, one node instead of two (no second buffer, no second gradient).
     None when that does not apply; the caller then makes an ordinary sum."""
     cdef Broadcast bc
-    # one reference: the interpreter's, to the temporary it passes as an operand
-    if product.op != OP_MATMUL or Py_REFCNT(product) != 1 or not grad_enabled():
+    # held by the interpreter alone, as the temporary it passes as an operand
+    if product.op != OP_MATMUL or not is_unique_temporary(product) or not grad_enabled():
         return None
     if type(bias) is not MLArray or bias.single != product.single or product.grad_ptr != NULL:
         return None
@@ -112,5 +112,5 @@ cdef int add_product(MLArray target, object left, object right) except -1:
     return 0
 
 
-defop(OP_MATMUL, "matmul", backward_matmul)
-defop(OP_LINEAR, "linear", backward_linear)
+defop(OP_MATMUL, "matmul", backward_matmul, B_IF_A | A_IF_B)
+defop(OP_LINEAR, "linear", backward_linear, B_IF_A | A_IF_B)

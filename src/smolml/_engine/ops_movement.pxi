@@ -139,6 +139,7 @@ cdef MLArray element_view(MLArray array, Py_ssize_t i):
     cdef MLArray view = MLArray.__new__(MLArray)
     view.shape = ()
     view.numel = 1
+    view.built = True
     view.single = array.single
     view.value_ptr = element_at(array.value_ptr, array.single, i)
     view.grad_ptr = element_at(array.grad_ptr, array.single, i)

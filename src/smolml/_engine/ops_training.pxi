@@ -110,5 +110,6 @@ cdef int backward_dropout(Node node) except -1:
     return 0
 
 
-defop(OP_SOFTMAX_CROSS_ENTROPY, "softmax_cross_entropy", backward_softmax_cross_entropy)
+defop(OP_SOFTMAX_CROSS_ENTROPY, "softmax_cross_entropy", backward_softmax_cross_entropy,
+      B_IF_A | A_IF_B)
 defop(OP_DROPOUT, "dropout", backward_dropout)

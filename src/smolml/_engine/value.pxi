@@ -11,17 +11,17 @@ cdef class Value(Node):
     """
     _smolml_backend = NAME
 
-    def __cinit__(self, *args, **kwargs):
-        # before anything else can touch it, even Value.__new__(Value) from Python
-        self.value_ptr = &self.inline_value
-        self.grad_ptr = &self.inline_grad
-
     def __init__(self, data, _children=(), _op="", requires_grad=True):
+        if self.op == OP_ELEMENT:
+            raise RuntimeError("cannot re-initialize a Value that is a handle onto an "
+                               "MLArray's element; make a new Value instead")
         if not is_real(data):
             raise TypeError(f"Value needs a real number; got {_shapes.describe(data)}")
+        if self.op != OP_LEAF or self.extra is not None:
+            cut_history(self)           # run again on a made Value: a new leaf, as pure's
         self.inline_value = float(data)
+        self.inline_grad = 0.0
         self.requires_grad = bool(requires_grad)
-        self.op = OP_LEAF
         if _children:
             user_node(self, tuple(_children), str(_op))
 
@@ -161,6 +161,11 @@ cdef class Value(Node):
 
     def __repr__(self):
         return f"Value(data={self.data!r}, grad={self.grad!r})"
+
+    def __reduce__(self):
+        # copy, deepcopy and pickle give a leaf of the same number and gradient
+        # (smolml._copying); a handle onto an element copies as a plain Value
+        return (_copying.rebuild_value, (NAME, self.data, self.grad, self.requires_grad))
 
 
 cdef double compared(object other) except? -1.0:

@@ -21,7 +21,7 @@ import math
 import operator
 import sys
 
-from smolml import _backend, _dtype, _memory, _random, _shapes
+from smolml import _backend, _copying, _dtype, _memory, _random, _shapes
 from smolml._dtype import float32, float64
 from smolml._pure.value import (
     INF, NAME, OPS, Value, Value32, apply_op, backpropagate, first_best, is_grad_enabled)
@@ -119,6 +119,10 @@ class MLArray:
     __array_ufunc__ = None   # `ndarray + MLArray` must call our __radd__, not loop in NumPy
 
     def __init__(self, data, requires_grad=True, dtype=None):
+        if hasattr(self, "_values"):
+            raise RuntimeError(
+                f"cannot re-initialize an MLArray (shape {self.shape}): element views and the "
+                f"graph may share its numbers; make a new MLArray instead")
         dtype = _dtype.dtype(dtype) if dtype is not None else _source_dtype(data)
         _preflight(_memory.declared_shape(data, _array_shape), "MLArray of nested data")
         shape, items = _shapes.parse_nested(data, _is_element, _array_items)
@@ -129,6 +133,7 @@ class MLArray:
         self.requires_grad = requires_grad
         self._values = [_element(item, requires_grad, node) for item in items]
         self._nested = None
+        self._viewed = None     # for an element view: the array whose element it is
 
     @classmethod
     def _from_values(cls, values, shape, requires_grad, dtype):
@@ -140,6 +145,7 @@ class MLArray:
         array.requires_grad = requires_grad
         array._values = values
         array._nested = None
+        array._viewed = None
         return array
 
     # ------------------------------------------------------------ views of the data
@@ -209,6 +215,14 @@ class MLArray:
 
     def __repr__(self):
         return _shapes.format_array(self.shape, [v.data for v in self._values], self.dtype)
+
+    def __reduce__(self):
+        """copy, deepcopy and pickle: a leaf of the same numbers, gradient, dtype and
+        requires_grad, sharing nothing with self (smolml._copying)."""
+        name = self.dtype.name
+        return (_copying.rebuild_array,
+                (NAME, self.shape, name, _copying.encode([v.data for v in self._values], name),
+                 _copying.encode([v.grad for v in self._values], name), self.requires_grad))
 
     @property
     def nbytes(self):
@@ -285,7 +299,16 @@ class MLArray:
         forward = OPS[op][0]
         for v, x in zip(self._values, numbers):
             v.data = forward(v.data, x)
+        self._changed()
         return self
+
+    def _changed(self):
+        """The numbers were changed in place: every element's version goes up (an
+        array's elements count together, as the engine's buffer does; an element view
+        counts for its whole array, as an engine view shares its array's count)."""
+        owner = self if self._viewed is None else self._viewed
+        for v in owner._values:
+            v._version += 1
 
     def _unary(self, op):
         node = _NODE[self.dtype]
@@ -516,8 +539,10 @@ class MLArray:
         plan, shape = _shapes.index_plan(index, self.shape)
         offsets = _shapes.plan_offsets(plan, self.shape)
         if not shape and self.shape:
-            return MLArray._from_values([self._values[offsets[0]]], (),
+            view = MLArray._from_values([self._values[offsets[0]]], (),
                                         self.requires_grad and is_grad_enabled(), self.dtype)
+            view._viewed = self
+            return view
         return self._gather(offsets, shape)
 
     def __setitem__(self, index, value):
@@ -527,11 +552,13 @@ class MLArray:
         offsets = _shapes.plan_offsets(plan, self.shape)
         for i, x in zip(offsets, _numbers_for(value, shape)):
             self._values[i].data = x
+        self._changed()
 
     def update_values(self, new_data):
         """Copy numbers (broadcast to self.shape) into this array's values; returns self."""
         for v, x in zip(self._values, _numbers_for(new_data, self.shape)):
             v.data = x
+        self._changed()
         return self
 
     # ------------------------------------------------------------ reductions
@@ -669,6 +696,7 @@ class MLArray:
             v.grad = 0.0
             v._prev = ()
             v._op = ""
+            v._saved = None
         return self
 
     # ------------------------------------------------------------ constructors
@@ -775,6 +803,17 @@ def _filled(shape, numbers, dtype):
     numbers = numbers(_shapes.size_of(shape))
     values = [node(x) for x in (numbers if isinstance(numbers, list) else numbers.tolist())]
     return MLArray._from_values(values, shape, True, dtype)
+
+
+def array_from_state(shape, dtype_name, numbers, grad, requires_grad):
+    """The MLArray of a pickle, checked by smolml._copying.rebuild_array."""
+    dtype = _dtype.dtype(dtype_name)
+    node = _NODE[dtype]
+    values = [node(x, requires_grad=requires_grad) for x in _copying.decode(numbers, dtype_name)]
+    if grad is not None:
+        for v, g in zip(values, _copying.decode(grad, dtype_name)):
+            v.grad = g
+    return MLArray._from_values(values, shape, requires_grad, dtype)
 
 
 def zeros(*shape, dtype=None):

@@ -18,7 +18,7 @@ nearest float32 as they store it.
 import math
 import operator
 
-from smolml import _backend
+from smolml import _backend, _copying
 from smolml._dtype import round_float32
 from smolml._grad_mode import enabled as _grad_mode, is_grad_enabled, set_grad_enabled  # noqa: F401
 from smolml._shapes import describe, is_number, reject_modulo
@@ -230,6 +230,47 @@ defop("min",     lambda *xs: xs[first_best(xs, operator.lt)],
       lambda g, out, *xs: _to_selected(g, xs, operator.lt))
 
 
+# SAVES[name]: which numbers the backward rule of each op reads, for the gradients its
+# inputs want: "input" (its input's), "output" (its own), "cross" (for each input, the
+# one it was multiplied by: a * b, and the pairs of a dot), "/" and "**" (see
+# check_saved). Backward refuses a node whose read numbers were changed in place after
+# it was made (as PyTorch does): `_version` counts a Value's in-place changes through
+# its arrays, `_saved` holds its inputs' versions from when it was made.
+SAVES = {"*": "cross", "dot": "cross", "/": "/", "**": "**", "exp": "output",
+         "sqrt": "output", "tanh": "output", "sigmoid": "output", "log": "input",
+         "log1p": "input", "abs": "input", "ReLU": "input", "clip": "input"}
+
+
+def check_saved(node):
+    """RuntimeError if a number node's rule will read changed in place since node was made."""
+    kind, prev = SAVES[node._op], node._prev
+    if kind == "output":
+        read, output = (), True
+    elif kind == "input":
+        read, output = (0,), False
+    elif kind == "cross":
+        half = len(prev) // 2
+        read = [i for i in range(len(prev)) if prev[i + half if i < half else i - half].requires_grad]
+        output = False
+    elif kind == "/":           # d/da = 1/b, d/db = -a/b²
+        read, output = ((0, 1) if prev[1].requires_grad else (1,)), False
+    else:                       # "**": d/da = b·a^(b-1), d/db = out·ln a
+        read = (0, 1) if prev[0].requires_grad else (0,)
+        output = prev[1].requires_grad
+    for i in read:
+        if prev[i]._version != node._saved[i]:
+            _stale(node, "input", prev[i]._version, node._saved[i])
+    if output and node._version != 0:
+        _stale(node, "output", node._version, 0)
+
+
+def _stale(node, what, version, expected):
+    raise RuntimeError(
+        f"one of the arrays needed for gradient computation has been modified by an "
+        f"in-place operation: {node._op} {what} (an array element) is at version "
+        f"{version}; expected version {expected}")
+
+
 def topological_order(root):
     """Every node `root` depends on (through nodes that require grad), each after all
     of its parents, found by an explicit depth-first stack (no recursion), parents
@@ -259,6 +300,9 @@ def backpropagate(root):
     (SmolML's behaviour: clear them with zero_grad/restart)."""
     order = topological_order(root)
     for node in order:
+        if node._saved is not None:
+            check_saved(node)       # before any gradient is written
+    for node in order:
         if node._prev:
             node.grad = 0.0
     if root.requires_grad:      # a node that tracks nothing keeps grad 0, even as the root
@@ -284,7 +328,7 @@ class Value:
     tuple of the nodes it was computed from and `_op` the name of that computation
     (a key of OPS). `requires_grad` says whether gradients are tracked through it.
     """
-    __slots__ = ("data", "grad", "_prev", "_op", "requires_grad")
+    __slots__ = ("data", "grad", "_prev", "_op", "requires_grad", "_version", "_saved")
     _smolml_backend = NAME
 
     def __init__(self, data, _children=(), _op="", requires_grad=True):
@@ -299,6 +343,8 @@ class Value:
             _backend.check_children(self._prev, Value, NAME)
         self._op = _op
         self.requires_grad = bool(requires_grad)
+        self._version = 0           # in-place changes through its arrays (see SAVES)
+        self._saved = None          # its inputs' versions, if its rule reads them
 
     def _operand(self, other):
         """other as a Value (numbers become constants), or NotImplemented."""
@@ -427,6 +473,12 @@ class Value:
     def __repr__(self):
         return f"Value(data={self.data!r}, grad={self.grad!r})"
 
+    def __reduce__(self):
+        # copy, deepcopy and pickle give a leaf of the same number and gradient
+        # (smolml._copying); an element of a float32 array copies as a plain Value
+        return (_copying.rebuild_value, (NAME, float(self.data), float(self.grad),
+                                         self.requires_grad))
+
 
 # ---------------------------------------------------------------- running an op
 
@@ -441,7 +493,10 @@ def apply_op(op, parents, node=Value):
     if _grad_mode.get():
         for parent in parents:
             if parent.requires_grad:
-                return node(data, parents, op)
+                result = node(data, parents, op)
+                if op in SAVES:
+                    result._saved = tuple([p._version for p in parents])
+                return result
     return node(data, requires_grad=False)
 
 
