@@ -5,6 +5,8 @@ broadcasting, unary, reductions over every axis, matmul, movement, indexing), ru
 each on both backends from the same numbers, and compares every intermediate value
 and every input's gradient to a relative 1e-9.
 """
+import os
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -151,7 +153,11 @@ def programs_with_special_values(draw):
     return inputs, steps
 
 
+# The same 150 programs on every run, so the suite passes or fails alike everywhere;
+# SMOLML_PARITY_RANDOM=1 draws new ones each run (how maintainers hunt for
+# disagreements: a found program is saved in .hypothesis/ and replayed until fixed).
 SETTINGS = settings(max_examples=150, deadline=None,
+                    derandomize=os.environ.get("SMOLML_PARITY_RANDOM") != "1",
                     suppress_health_check=[HealthCheck.too_slow,
                                            HealthCheck.function_scoped_fixture])
 

@@ -60,6 +60,11 @@ cdef inline unsigned int version_of(Node node) noexcept:
     """How many in-place changes node's numbers have had: an MLArray's count, its array's
     for an element view; 0 for a Value (its numbers are SmolML's `.data`, as PyTorch's
     `.data` is: writing them is not counted)."""
+    cdef type kind = type(node)
+    if kind is Value and node.op != OP_ELEMENT:     # the common cases first: no isinstance
+        return 0
+    if kind is MLArray:
+        return (<MLArray>node).version
     if node.op == OP_ELEMENT:
         node = node.parent_a
     return (<MLArray>node).version if isinstance(node, MLArray) else 0
