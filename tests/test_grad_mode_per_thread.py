@@ -16,7 +16,7 @@ from smolml import MLArray, no_grad
 from smolml.models.nn import DenseLayer, NeuralNetwork
 from smolml.utils import activation, losses, optimizers
 
-TIMEOUT = 60
+from test_grad_mode_threads import TIMEOUT, run_in_threads as run_bodies
 
 X_DATA = np.array([[0.5, -1.0, 0.3], [1.2, 0.4, -0.7], [-0.3, 0.8, 0.9],
                    [0.0, -0.5, 1.5], [0.9, 0.9, -0.2], [-1.1, 0.2, 0.4]])
@@ -25,23 +25,13 @@ Y_DATA = np.array([[0.3, -0.1], [0.8, 0.5], [-0.4, 0.2], [0.1, 0.9], [0.6, -0.6]
 
 def run_in_threads(backend, *targets):
     """Run each target in its own thread under `backend`; re-raise the first error."""
-    errors = []
-
-    def body(target):
-        try:
+    def under_backend(target):
+        def body():
             with smolml.use_backend(backend):
                 target()
-        except BaseException as error:      # re-raised in the test's thread below
-            errors.append(error)
+        return body
 
-    threads = [threading.Thread(target=body, args=(t,)) for t in targets]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(TIMEOUT)
-        assert not thread.is_alive(), "a thread did not finish"
-    if errors:
-        raise errors[0]
+    run_bodies(*[under_backend(target) for target in targets])
 
 
 def network(seed):
