@@ -1,6 +1,7 @@
 """docs/smolml_api.md stays true: every smolml name in its table imports, and accepts
 SmolML's parameters (each by name where SmolML gives it a default, and positionally in
-SmolML's order). MLArray and Value methods are checked on both backends' classes.
+SmolML's order); an attribute row (no parentheses) exists on an object of its class.
+MLArray and Value are checked on both backends.
 
 A parameter is checked by position only where its name is not part of the call: one
 SmolML's documentation leaves unnamed (`f(arg, /)` in the table), or one smolml takes
@@ -18,10 +19,11 @@ import pytest
 
 import smolml
 from conftest import AVAILABLE_BACKENDS
-from smolml.models.nn import DenseLayer
+from smolml.models.nn import DenseLayer, NeuralNetwork
 from smolml.models.tree import DecisionNode, DecisionTree
 from smolml.models.unsupervised import KMeans
-from smolml.utils import activation, optimizers
+from smolml.preprocessing import MinMaxScaler, StandardScaler
+from smolml.utils import activation, losses, optimizers
 from smolml.utils.memory import calculate_decision_tree_size
 
 TABLE = Path(__file__).resolve().parent.parent / "docs" / "smolml_api.md"
@@ -97,7 +99,11 @@ def test_the_table_lists_names():
         assert any(name == module or name.startswith(module + ".") for name in ours), module
 
 
-@pytest.mark.parametrize("smolml_call, ours, status", rows(), ids=[r[0].split("(")[0] for r in rows()])
+CALLS = [row for row in rows() if "(" in row[0]]
+ATTRIBUTES = [row for row in rows() if "(" not in row[0]]
+
+
+@pytest.mark.parametrize("smolml_call, ours, status", CALLS, ids=[r[0].split("(")[0] for r in CALLS])
 def test_smolml_calls_are_accepted(smolml_call, ours, status):
     names, defaulted, takes_varargs, unnamed = smolml_parameters(smolml_call)
     for target in resolve(ours):
@@ -146,6 +152,35 @@ def test_unflatten_and_reduce_operation_against_python(backend):
     assert array.__T__().to_list() == [list(c) for c in zip(*rows_)]
     with pytest.raises(ValueError, match="out of bounds"):
         array.reduce_operation(max, axis=2)
+
+
+def an_object_of(cls_name):
+    """An object of the class the table names, fitted where the class learns."""
+    X, y = [[0.0, 1.0], [1.0, 0.0], [2.0, 2.0], [3.0, 1.0]], [0, 1, 0, 1]
+    makers = {
+        "Value": lambda: smolml.Value(1.0),
+        "MLArray": lambda: smolml.MLArray(X),
+        "DenseLayer": lambda: DenseLayer(2, 1),
+        "NeuralNetwork": lambda: NeuralNetwork([DenseLayer(2, 1)], losses.mse_loss),
+        "DecisionNode": lambda: DecisionNode(value=1),
+        "DecisionTree": lambda: DecisionTree().fit(X, y),
+        "KMeans": lambda: KMeans(2).fit(X),
+        "StandardScaler": lambda: StandardScaler().fit(X),
+        "MinMaxScaler": lambda: MinMaxScaler().fit(X),
+    }
+    if cls_name in makers:
+        return makers[cls_name]()
+    return getattr(optimizers, cls_name)()
+
+
+@pytest.mark.parametrize("smolml_name, ours, status", ATTRIBUTES, ids=[r[0] for r in ATTRIBUTES])
+def test_smolml_attributes_exist(backend, smolml_name, ours, status):
+    cls_name, attribute = smolml_name.rsplit(".", 1)
+    assert ours.endswith("." + smolml_name), f"{ours} is not {smolml_name}"
+    module_path, _, name = ours.rsplit(".", 1)[0].rpartition(".")
+    obj = an_object_of(cls_name)
+    assert isinstance(obj, getattr(importlib.import_module(module_path), name))
+    assert hasattr(obj, attribute), f"{cls_name} has no {attribute}"
 
 
 # (SmolML-style expression of Values a and b, the same on Python floats)
