@@ -19,6 +19,7 @@ import pytest
 
 import smolml
 from conftest import AVAILABLE_BACKENDS
+from smolml._random import rng
 from smolml.models.nn import DenseLayer, NeuralNetwork
 from smolml.models.tree import DecisionNode, DecisionTree
 from smolml.models.unsupervised import KMeans
@@ -28,6 +29,15 @@ from smolml.utils.memory import calculate_decision_tree_size
 
 TABLE = Path(__file__).resolve().parent.parent / "docs" / "smolml_api.md"
 ROW = re.compile(r"^\| `(?P<smolml>[^`]+)` \| `(?P<ours>[^`]+)` \| (?P<status>same|differs) \|")
+
+
+@pytest.fixture(autouse=True)
+def random_stream_left_alone():
+    """Layers and k-means here draw from smolml's random source (`random`, or the
+    generator of an earlier manual_seed); the tests after these see it as it was."""
+    state = rng.getstate()
+    yield
+    rng.setstate(state)
 
 
 def rows():
