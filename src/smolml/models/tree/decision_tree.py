@@ -249,7 +249,7 @@ class DecisionTree:
         parent = total_sq[0, 0] - total[0, 0] ** 2 / m
         return (parent - sse_left - sse_right) / m
 
-    def show_tree(self, node=None, feature_names=None):
+    def show_tree(self, node=None, prefix="", is_left=True, is_root=True, feature_names=None):
         """Print the tree, one node per line, left branch first::
 
             Root: feature_2 <= 2.4500
@@ -258,15 +258,22 @@ class DecisionTree:
                ...
 
         `feature_names[j]` labels feature j (default `feature_j`); `node` prints the
-        subtree under that node instead of the whole tree.
+        subtree under that node instead of the whole tree. With `is_root=False`, `node`
+        is printed as the left (`is_left`) or right child, its lines indented by
+        `prefix`: the lines the whole tree prints for that subtree.
         """
         if node is None:
             if self.root is None:
                 print("Tree not yet trained!")
                 return
             node = self.root
-        # (node, prefix of its line, connector) in print order, via a stack.
-        stack = [(node, "", "Root: ", "")]
+        # (node, prefix of its line, connector, prefix of its children) in print order.
+        if is_root:
+            stack = [(node, "", "Root: ", "")]
+        elif is_left:
+            stack = [(node, prefix, "├─ Left: ", prefix + "│  ")]
+        else:
+            stack = [(node, prefix, "└─ Right: ", prefix + "   ")]
         while stack:
             current, prefix, connector, child_prefix = stack.pop()
             if current.value is not None:

@@ -25,12 +25,12 @@ from smolml.core.ml_array import MLArray
 class KMeans:
     """`KMeans(n_clusters, max_iters=100, tol=1e-4)`.
 
-    `fit(X)` (X: `(n_samples, n_features)`, MLArray, nested lists or NumPy) returns
+    `fit(X_train)` (`(n_samples, n_features)`, MLArray, nested lists or NumPy) returns
     self and sets `centroids` (MLArray `(n_clusters, n_features)`), `labels_` (MLArray
     `(n_samples,)` of cluster indices), `inertia_`, `n_iter_` and `centroid_history`
     (the centroids, as lists, after initialisation and after every update).
-    `predict(X)` gives each row the index of its nearest centroid; `fit_predict(X)`
-    is `fit(X).labels_`. Random draws use `smolml._random.rng`
+    `predict(X)` gives each row the index of its nearest centroid; `fit_predict(X_train)`
+    is `fit(X_train).labels_`. Random draws use `smolml._random.rng`
     (`smolml.manual_seed(n)` makes them repeatable).
 
     A cluster that loses all its points keeps its centroid where it was.
@@ -48,9 +48,9 @@ class KMeans:
         self.n_iter_ = 0
         self.centroid_history = []
 
-    def fit(self, X):
-        """Cluster the rows of X. Raises ValueError if n_clusters > n_samples."""
-        X = _as_points(X)
+    def fit(self, X_train):
+        """Cluster the rows of X_train. Raises ValueError if n_clusters > n_samples."""
+        X = _as_points(X_train)
         if self.n_clusters > len(X):
             raise ValueError(f"n_clusters={self.n_clusters} is larger than the number of "
                              f"samples ({len(X)}): every cluster needs at least one point")
@@ -84,9 +84,9 @@ class KMeans:
                              f"on {centroids.shape[1]}")
         return MLArray(_nearest(X, centroids)[0], requires_grad=False)
 
-    def fit_predict(self, X):
+    def fit_predict(self, X_train):
         """Fit, then return the cluster index of every training row."""
-        return self.fit(X).labels_
+        return self.fit(X_train).labels_
 
     def _initialize_centroids(self, X):
         """k-means++: k rows of X, each drawn with probability ∝ D(x)²."""
