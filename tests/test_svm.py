@@ -1,14 +1,28 @@
 """Support vector machines against independent oracles: the KKT margin on separable
 data, scikit-learn's SVC/SVR (same C, kernel, gamma), and clear errors on bad input."""
+import random
+
 import numpy as np
 import pytest
 
 from smolml import MLArray
 from smolml.datasets import load_digits, make_moons
 from smolml.models.svm import SVM, SVMMulticlass, SVR
+from smolml._random import rng
 from smolml.utils import memory
 
 sklearn_svm = pytest.importorskip("sklearn.svm")
+
+
+@pytest.fixture(autouse=True)
+def same_data_every_run():
+    """make_moons and the models draw from smolml's random source: each test starts it
+    from one fixed state (whatever ran before), and leaves it as it found it."""
+    state = rng.getstate()
+    rng.setstate(random.Random(20261202).getstate())
+    yield
+    rng.setstate(state)
+
 
 
 def iris_like(seed=0, per_class=50):
