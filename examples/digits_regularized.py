@@ -39,7 +39,6 @@ def main(argv=None):
 
 
 def run(args):
-
     smolml.manual_seed(args.seed)
     X, y = load_digits()
     X, y = X[:args.samples] / 16.0, y[:args.samples]          # pixels 0..16 → 0..1

@@ -95,7 +95,6 @@ def main(argv=None):
 
 
 def run(args):
-
     smolml.manual_seed(args.seed)
     X, labels = make_moons(n_samples=args.samples, noise=0.1)
     y = [1.0 if label == 1 else -1.0 for label in labels]

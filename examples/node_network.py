@@ -118,7 +118,6 @@ def main(argv=None):
 
 
 def run(args):
-
     draw = random.Random(args.seed)
     inputs = [InputNode(x) for x in args.inputs]
     hidden = [Neuron(draw), Neuron(draw)]

@@ -29,7 +29,6 @@ def main(argv=None):
 
 
 def run(args):
-
     smolml.manual_seed(args.seed)
     X, y = make_xor()
     targets = y.reshape(-1, 1).astype(np.float64)
