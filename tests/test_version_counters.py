@@ -150,3 +150,19 @@ def test_the_counter_is_exact_on_both_backends(both_backends):
                         results.append(str(e).split(":")[0])
             outcomes.append(results)
     assert outcomes[0] == outcomes[1]
+
+
+def test_scalar_ops_on_an_element_handle_see_their_array_change(backend):
+    # the graph is built from a Value handle onto the array, not from the array: the
+    # handle's numbers are the array's, so an in-place change of the array is refused
+    a = MLArray([1.0, 2.0])
+    y = a.data[0] * a.data[0]
+    with smolml.no_grad():
+        a += 1.0
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        y.backward()
+    x = smolml.Value(3.0)          # a plain Value's .data is not counted, as PyTorch's
+    z = x * x
+    x.data = 5.0
+    z.backward()
+    assert x.grad == 10.0          # 2 · 5: the rule reads the number as it is now

@@ -57,7 +57,7 @@ cdef int topological_order(Node root, NodeList* order) except -1:
                 stack.size -= 1
                 node_list_push(order, <PyObject*>node)
                 if node.op != OP_LEAF and node.op != OP_ELEMENT:
-                    if OP_SAVES[node.op] and node.requires_grad:
+                    if node.versioned and OP_SAVES[node.op] and node.requires_grad:
                         check_saved(node)
                     if type(node) is Value:
                         store(node.grad_ptr, node.single, 0.0)

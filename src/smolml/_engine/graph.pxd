@@ -42,6 +42,9 @@ cdef class Node:
     cdef unsigned char op       # an Op code (ops.pxd): selects the backward rule in the op table
     cdef unsigned char constant_side  # scalar binary op with a number operand: 1 if it is a, 2 if b
     cdef unsigned char single   # 1 if the buffers hold float32 (a float32 MLArray or its handle)
+    cdef unsigned char versioned  # 1 if saved_a/saved_b or the node's own version mean
+                                # something: an MLArray is involved (plain Values count no
+                                # versions, so the sort skips their check)
                                 # (the small fields keep a Value at 120 bytes)
 
 

@@ -60,11 +60,10 @@ cdef inline unsigned int version_of(Node node) noexcept:
     """How many in-place changes node's numbers have had: an MLArray's count, its array's
     for an element view; 0 for a Value (its numbers are SmolML's `.data`, as PyTorch's
     `.data` is: writing them is not counted)."""
-    cdef type kind = type(node)
-    if kind is Value and node.op != OP_ELEMENT:     # the common cases first: no isinstance
-        return 0
-    if kind is MLArray:
+    if type(node) is MLArray:                       # the common case first: no isinstance
         return (<MLArray>node).version
+    if type(node) is Value and node.op != OP_ELEMENT:
+        return 0
     if node.op == OP_ELEMENT:
         node = node.parent_a
     return (<MLArray>node).version if isinstance(node, MLArray) else 0
@@ -78,6 +77,12 @@ cdef inline void bump_version(Node node) noexcept:
         (<MLArray>node).version += 1
 
 
+cdef inline bint counts_versions(Node node) noexcept:
+    """Whether node's numbers have a version: anything but a plain Value (an MLArray, a
+    handle onto one, a Python subclass of Value, which version_of answers for)."""
+    return type(node) is not Value or node.op == OP_ELEMENT
+
+
 cdef inline void record(Node out, int op, Node a, Node b=None) noexcept:
     """Link `out` to its inputs if grad mode is on and one of them wants a gradient;
     otherwise `out` stays a leaf that tracks nothing. The inputs' versions are kept, for
@@ -87,9 +92,12 @@ cdef inline void record(Node out, int op, Node a, Node b=None) noexcept:
         out.op = op
         out.parent_a = a
         out.parent_b = b
-        out.saved_a = version_of(a)
-        if b is not None:
-            out.saved_b = version_of(b)
+        if (type(out) is not Value or counts_versions(a)
+                or (b is not None and counts_versions(b))):
+            out.versioned = 1
+            out.saved_a = version_of(a)
+            if b is not None:
+                out.saved_b = version_of(b)
 
 
 cdef inline void record_constant(Node out, int op, Node x, double number,
@@ -101,12 +109,16 @@ cdef inline void record_constant(Node out, int op, Node x, double number,
         out.op = op
         out.constant_side = side
         out.c0 = number
+        if type(out) is not Value or counts_versions(x):
+            out.versioned = 1
         if side == 1:
             out.parent_b = x
-            out.saved_b = version_of(x)
+            if out.versioned:
+                out.saved_b = version_of(x)
         else:
             out.parent_a = x
-            out.saved_a = version_of(x)
+            if out.versioned:
+                out.saved_a = version_of(x)
 
 
 cdef inline int record_many(Node out, int op, tuple parents) except -1:
