@@ -1,6 +1,6 @@
 """Grad mode and the backend choice across threads and asyncio tasks.
 
-Grad mode is per thread (and task), as in PyTorch; `set_backend` is process-wide and
+Grad mode is per thread, as in PyTorch; `set_backend` is process-wide and
 `use_backend` is local to its thread or task. The oracles: the same computations run
 one after another in one thread, and what recording means (a result that requires a
 gradient, a gradient that reaches the leaves).
@@ -177,14 +177,16 @@ def test_two_threads_training_their_own_networks_match_single_threaded_runs(back
             np.testing.assert_array_equal(param.numpy(), want)
 
 
-def test_asyncio_tasks_have_their_own_grad_mode(backend):
+def test_asyncio_tasks_on_one_thread_share_its_grad_mode(backend):
+    # as in PyTorch, grad mode is the thread's: a task inside no_grad that awaits leaves
+    # it off for the other tasks of its loop until the block ends
     async def evaluating(entered, release):
         with smolml.no_grad():
             entered.set()
             await release.wait()
-            return (MLArray([1.0]) * 2).requires_grad
+        return smolml.is_grad_enabled()
 
-    async def training(entered, release):
+    async def other(entered, release):
         await entered.wait()
         try:
             return (MLArray([1.0]) * 2).requires_grad, smolml.is_grad_enabled()
@@ -193,11 +195,12 @@ def test_asyncio_tasks_have_their_own_grad_mode(backend):
 
     async def main():
         entered, release = asyncio.Event(), asyncio.Event()
-        return await asyncio.gather(evaluating(entered, release), training(entered, release))
+        return await asyncio.gather(evaluating(entered, release), other(entered, release))
 
-    evaluated, trained = asyncio.run(main())
-    assert evaluated is False
-    assert trained == (True, True)
+    after_block, during_block = asyncio.run(main())
+    assert during_block == (False, False)
+    assert after_block is True
+    assert smolml.is_grad_enabled()
 
 
 @pytest.mark.skipif(len(AVAILABLE_BACKENDS) < 2, reason="needs both backends")

@@ -84,30 +84,36 @@ DEF NOGIL_MIN = 32768
 
 cdef unsigned long visit_epoch = 0
 
-# Grad mode is per thread (and asyncio task): the context variable of smolml._grad_mode,
-# shared with the pure backend, which set_grad_enabled and no_grad set.
+# Grad mode is per thread, as PyTorch's: smolml._grad_mode keeps it for Python, and the
+# engine reads its own copy, one C thread-local int, as cheaply as a global. Every
+# thread starts with recording on; _grad_mode.set_grad_enabled keeps both in step.
 from smolml._grad_mode import set_grad_enabled, is_grad_enabled
 from smolml import _grad_mode
 
-cdef extern from "Python.h":
-    int PyContextVar_Get(PyObject* var, PyObject* default_value, PyObject** value)
-    void Py_DECREF(PyObject* o)
-    void PyErr_Clear()
-    PyObject* Py_True
-
-cdef object GRAD_MODE = _grad_mode.enabled
+cdef extern from *:
+    """
+    #if defined(_MSC_VER)
+    #define SMOLML_THREAD_LOCAL __declspec(thread)
+    #else
+    #define SMOLML_THREAD_LOCAL _Thread_local
+    #endif
+    static SMOLML_THREAD_LOCAL int smolml_grad_enabled = 1;
+    """
+    int grad_flag "smolml_grad_enabled"
 
 
 cdef inline bint grad_enabled() noexcept:
-    """Whether this thread (or task) records the graph now: CPython caches a context
-    variable's value per thread, so this is a few compares, not a lookup."""
-    cdef PyObject* value = NULL
-    if PyContextVar_Get(<PyObject*>GRAD_MODE, NULL, &value) < 0 or value == NULL:
-        PyErr_Clear()                       # cannot happen: the variable has a default
-        return True
-    cdef bint on = value == Py_True
-    Py_DECREF(value)
-    return on
+    """Whether this thread records the graph now."""
+    return grad_flag != 0
+
+
+def _set_thread_grad_flag(flag):
+    """The engine's copy of this thread's grad mode (called by smolml._grad_mode)."""
+    global grad_flag
+    grad_flag = 1 if flag else 0
+
+
+_grad_mode.attach_engine(_set_thread_grad_flag)
 
 
 include "memory.pxi"

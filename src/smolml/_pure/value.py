@@ -20,7 +20,7 @@ import operator
 
 from smolml import _backend, _copying
 from smolml._dtype import round_float32
-from smolml._grad_mode import enabled as _grad_mode, is_grad_enabled, set_grad_enabled  # noqa: F401
+from smolml._grad_mode import _mode as _grad_mode, is_grad_enabled, set_grad_enabled  # noqa: F401
 from smolml._shapes import describe, is_number, reject_modulo
 
 NAME = "pure"
@@ -31,8 +31,8 @@ NAN = float("nan")
 
 # ---------------------------------------------------------------- grad mode
 
-# Per thread (and asyncio task): smolml._grad_mode's context variable, which the engine
-# reads too. set_grad_enabled and is_grad_enabled (imported above) are its functions.
+# Per thread: smolml._grad_mode's flag (the engine keeps a C copy of it).
+# set_grad_enabled and is_grad_enabled (imported above) are its functions.
 
 
 # ---------------------------------------------------------------- IEEE float64 math
@@ -490,7 +490,7 @@ def apply_op(op, parents, node=Value):
     element of a float32 array, which rounds the result as it is stored."""
     forward = OPS[op][0]
     data = forward(*[p.data for p in parents])
-    if _grad_mode.get():
+    if _grad_mode.enabled:
         for parent in parents:
             if parent.requires_grad:
                 result = node(data, parents, op)
