@@ -109,6 +109,8 @@ WITH_ARG = ["sum", "mean", "max", "min", "std", "argmax", "argmin", "reshape", "
             "squeeze", "unsqueeze", "astype", "clip", "update_values", "softmax_cross_entropy",
             "dropout", "matmul"]
 
+OPTIMIZERS = ["SGD", "SGDMomentum", "AdaGrad", "Adam", "AdamW", "RMSprop"]
+
 value = st.sampled_from(VALUES)
 size = st.sampled_from(SIZES)
 array = st.sampled_from(ARRAYS)
@@ -117,7 +119,7 @@ array = st.sampled_from(ARRAYS)
 @st.composite
 def step(draw):
     """One line of a program."""
-    kind = draw(st.integers(0, 17))
+    kind = draw(st.integers(0, 21))
     x, y, z = draw(value), draw(value), draw(value)
     s, t = draw(size), draw(size)
     arr = draw(array)
@@ -143,6 +145,11 @@ def step(draw):
         f"batch_size={draw(st.sampled_from(['None', '1', '0', '-1', '2**62']))}, verbose=False)",
         f"a = losses.{draw(st.sampled_from(['mse_loss', 'mae_loss', 'binary_cross_entropy', 'categorical_cross_entropy', 'huber_loss']))}({x}, {y})",
         f"n = NeuralNetwork.load(crafted({draw(st.integers(0, 7))}))",
+        f"n = NeuralNetwork([DenseLayer(2, 3), DenseLayer(3, 1)], losses.mse_loss, "
+        f"optimizers.{draw(st.sampled_from(OPTIMIZERS))}({x}, weight_decay={y}))",
+        f"a = n.forward({x})",
+        f"smolml.manual_seed({x}); a = {arr}.dropout({y})",
+        f"a = {arr}[np.array({s})] if {z} else {arr}[{s}:{t}]",
     ]
     line = lines[kind]
     if draw(st.booleans()) and kind in (3, 4, 5, 6, 11, 14):
@@ -198,9 +205,9 @@ def backends():
 STARTED = time.monotonic()
 
 
-# A long run asks for one batch a second (a batch takes about one) and stops drawing new
-# ones when the time is up.
-@settings(max_examples=int(FUZZ_SECONDS) + 1 if FUZZ_SECONDS else 3, deadline=None,
+# A long run asks for three batches a second (a batch takes half a second to one) and
+# skips the rest once the time is up.
+@settings(max_examples=int(3 * FUZZ_SECONDS) + 1 if FUZZ_SECONDS else 3, deadline=None,
           database=None, derandomize=not FUZZ_SECONDS,
           suppress_health_check=list(HealthCheck))
 @given(batch=programs, backend_index=st.integers(0, 1))
